@@ -1,0 +1,74 @@
+"""What every stage shares: the project's paths, reading the metadata, and the user-error type.
+
+A `UserError` is a mistake in the paper's sources or data that its author can fix. It prints as
+one line `path:line: what is wrong`, a hint line, and no traceback (see `run_main`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+UNKNOWN = "unknown"
+
+
+@dataclass
+class UserError(Exception):
+    """A fixable problem in the user's inputs, reported as `where: message` plus a hint."""
+
+    where: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        text = f"error: {self.where}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+def load_yaml(path: Path) -> Any:
+    """Read a YAML file, turning a syntax error into a UserError with its line."""
+    import yaml
+
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(str(path), "file not found") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(err, "problem", None) or str(err)
+        raise UserError(where, f"invalid YAML: {problem}", "check the indentation and quotes on that line") from None
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def run_main(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> None:
+    """Run a stage's `main`: a UserError becomes its readable message and exit status 1."""
+    try:
+        status = main(argv)
+    except UserError as err:
+        print(err, file=sys.stderr)
+        status = 1
+    sys.exit(status)

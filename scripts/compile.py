@@ -1,0 +1,219 @@
+"""build/tex/paper.tex -> PDF with latexmk (pdflatex + biber), and a readable error when it fails.
+
+    python -m scripts.compile --tex build/tex/paper.tex --source-date 2018-03-01T00:00:00+00:00
+    python -m scripts.compile publish --pdf build/tex/paper.pdf --to build/paper.pdf
+
+latexmk runs from the project root, so TeX names files as `./paper/sections/<file>.tex:<line>`.
+TeX runs with shell escape off and file access restricted to the project (openin_any/openout_any=p),
+bounded in time. Auxiliary files stay in build/tex between builds, so latexmk reruns biber or extra
+passes only when citations or references changed. The user-facing PDF is replaced only by `publish`,
+after a successful compile, so a failed build keeps the last good PDF.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from scripts.common import ROOT, UserError, atomic_write_bytes, run_main
+
+SECTIONS = Path("paper/sections")
+# Debian packages that provide LaTeX files this project may be asked for (see README, "Set-up").
+DEBIAN_PACKAGE_OF = {
+    "lmodern.sty": "lmodern",
+    "newtxtext.sty": "texlive-fonts-extra",
+    "ccicons.sty": "texlive-fonts-extra",
+    "tgtermes.sty": "tex-gyre",
+    "tikz.sty": "texlive-pictures",
+    "ulem.sty": "texlive-plain-generic",
+}
+
+
+@dataclass(frozen=True)
+class TexProblem:
+    where: str
+    message: str
+    context: tuple[str, ...] = ()
+
+
+def tex_environment(source_date_epoch: int, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for every TeX run: reproducible dates, long log lines, no escape from the project."""
+    env = dict(os.environ if base is None else base)
+    env.update(
+        SOURCE_DATE_EPOCH=str(source_date_epoch),
+        FORCE_SOURCE_DATE="1",
+        TEXINPUTS="./paper:",  # epsbs.sty; the trailing colon keeps TeX's own search path
+        openin_any="p",  # no reading outside the project tree (no absolute paths, no ..)
+        openout_any="p",
+        shell_escape="f",
+        max_print_line="10000",  # one log line per message, so errors parse
+        error_line="254",
+        half_error_line="238",
+    )
+    return env
+
+
+def latexmk_command(tex: Path) -> list[str]:
+    return [
+        "latexmk",
+        "-pdf",
+        "-interaction=nonstopmode",
+        "-halt-on-error",
+        "-file-line-error",
+        "-no-shell-escape",
+        f"-outdir={tex.parent.as_posix()}",
+        tex.as_posix(),
+    ]
+
+
+_FILE_LINE_ERROR = re.compile(r"^(?P<file>\.?/?[^:\s][^:]*\.(?:tex|sty|cls|bbl)):(?P<line>\d+): (?P<message>.*)$")
+
+
+def first_error(log_text: str) -> TexProblem | None:
+    """The first `file:line: message` error of a -file-line-error log, with two lines of context."""
+    lines = log_text.splitlines()
+    for index, line in enumerate(lines):
+        match = _FILE_LINE_ERROR.match(line)
+        if match:
+            context = tuple(
+                text for text in lines[index + 1 : index + 6] if re.match(r"^(l\.\d+|\s{2,}\S)", text)
+            )[:2]
+            where = f"{match['file'].removeprefix('./')}:{match['line']}"
+            return TexProblem(where, match["message"].removeprefix("LaTeX Error: ").strip(), context)
+    fatal = next((line for line in lines if line.startswith("! ")), None)
+    return TexProblem("build/tex/paper.tex", fatal[2:].strip()) if fatal else None
+
+
+def missing_file_hint(message: str) -> str:
+    match = re.search(r"File `([^']+)' not found", message)
+    if not match:
+        return ""
+    name = match[1]
+    package = DEBIAN_PACKAGE_OF.get(name)
+    if package:
+        return f"{name} is in the Debian package {package}: apt-get install {package}"
+    return f"no installed TeX Live package provides {name}; find one with `apt-file search {name}`"
+
+
+def undefined(kind: str, log_text: str) -> list[str]:
+    """Keys of undefined citations (kind='Citation') or references (kind='Reference'), in order."""
+    keys = re.findall(rf"{kind} [`']([^']+)' on page \d+ undefined", log_text)
+    return list(dict.fromkeys(keys))
+
+
+def locate(key: str, sections: Path = SECTIONS) -> str:
+    """`file:line` of the first use of a citation or label key in the section files."""
+    pattern = re.compile(rf"\\[A-Za-z]*(?:cite[s]?|ref)\*?(?:\[[^\]]*\])*\{{[^}}]*\b{re.escape(key)}\b")
+    for path in sorted(Path(sections).glob("*.tex")):
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if pattern.search(line):
+                return f"{path.as_posix()}:{number}"
+    return str(sections)
+
+
+def page_count(log_text: str) -> int | None:
+    match = re.search(r"Output written on .*?\((\d+) pages?", log_text)
+    return int(match[1]) if match else None
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+
+def check_log(log_text: str, bibliography: str) -> None:
+    """Turn what a successful run still left broken (citations, references) into a UserError."""
+    citations = undefined("Citation", log_text)
+    if citations:
+        more = f" (and {len(citations) - 1} more)" if len(citations) > 1 else ""
+        raise UserError(
+            locate(citations[0]),
+            f"citation key '{citations[0]}' is not in {bibliography}{more}",
+            f"add an entry '{citations[0]}' to {bibliography}, or correct the key",
+        )
+    references = undefined("Reference", log_text)
+    if references:
+        raise UserError(
+            locate(references[0]),
+            f"reference to undefined label '{references[0]}'",
+            "figure labels are fig:<id> for the ids in paper/metadata.yaml; section labels are sec:<id>",
+        )
+
+
+def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: str) -> int | None:
+    """Compile; return the page count, or raise a UserError that says what to fix."""
+    log_path = tex.with_suffix(".log")
+    try:
+        process = subprocess.Popen(
+            latexmk_command(tex),
+            cwd=ROOT,
+            env=tex_environment(source_date_epoch),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # so a timeout can stop latexmk and every TeX run under it
+        )
+    except FileNotFoundError:
+        raise UserError("latexmk", "not installed", "run `make setup` (installs Debian's TeX Live)") from None
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise UserError(str(tex), f"LaTeX did not finish within {timeout} s", "look for a loop in the last edited section") from None
+    print(output.decode("utf-8", errors="replace"))
+    log_text = _read(ROOT / log_path)
+    if process.returncode != 0:
+        problem = first_error(log_text)
+        blg = _read(ROOT / tex.with_suffix(".blg"))
+        biber_error = re.search(r"^ERROR - (.*)$", blg, re.M)
+        if biber_error and (problem is None or "biber" in output.decode(errors="replace").lower()):
+            raise UserError(bibliography, f"biber: {biber_error[1]}", "fix the .bib entry it names")
+        if problem is None:
+            raise UserError(str(tex), f"latexmk failed (exit {process.returncode})", f"see {log_path}")
+        hint = missing_file_hint(problem.message) or (
+            "TeX context: " + " / ".join(c.strip() for c in problem.context) if problem.context else f"see {log_path}"
+        )
+        raise UserError(problem.where, problem.message, hint)
+    check_log(log_text, bibliography)
+    return page_count(log_text)
+
+
+def publish(pdf: Path, destination: Path) -> None:
+    """Replace the user-facing PDF in one step, only from a complete compile."""
+    atomic_write_bytes(destination, Path(pdf).read_bytes())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.compile", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("pdf", help="compile the .tex")
+    build.add_argument("--tex", type=Path, required=True, help="relative to the project root")
+    build.add_argument("--source-date", required=True, help="ISO 8601 timestamp written into the PDF")
+    build.add_argument("--bibliography", default="paper/references.bib")
+    build.add_argument("--timeout", type=int, default=300)
+    copy = commands.add_parser("publish", help="copy a compiled PDF to its user-facing path")
+    copy.add_argument("--pdf", type=Path, required=True)
+    copy.add_argument("--to", type=Path, required=True)
+    args = parser.parse_args(argv)
+    if args.command == "publish":
+        publish(args.pdf, args.to)
+        print(f"{args.to}: {args.to.stat().st_size:,} bytes")
+        return 0
+    if shutil.which("latexmk") is None:
+        raise UserError("latexmk", "not installed", "run `make setup` (installs Debian's TeX Live)")
+    epoch = int(datetime.fromisoformat(args.source_date).timestamp())
+    pages = run_latexmk(args.tex, epoch, args.timeout, args.bibliography)
+    print(f"{args.tex.with_suffix('.pdf')}: {pages} pages")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,146 @@
+"""Processed tables -> figure files (vector PDF), one plotting function per figure.
+
+    python -m scripts.figures poll --table build/processed/neutrality-poll.csv \
+        --validation build/data/poll-responses.json --style paper/figure-style.mplstyle --out figures/neutrality-poll.pdf
+
+Output is deterministic: no dates or software versions in the PDF metadata, fonts from matplotlib
+itself, so rebuilding a figure from the same data leaves `git status` clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from scripts.common import UserError, atomic_write_bytes, run_main
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+ILLUSTRATIVE_MARK = "Illustrative data \N{EN DASH} original values not published"
+# No creation date or producer version: the same data must give the same bytes.
+PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}
+
+
+def _pyplot(style: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.style.use(str(style))
+    return plt
+
+
+def mark_illustrative(figure: Figure) -> None:
+    """Stamp the figure so that stand-in values can never pass for the published ones."""
+    figure.text(
+        0.5,
+        0.5,
+        "ILLUSTRATIVE",
+        fontsize=46,
+        color="0.9",
+        rotation=18,
+        ha="center",
+        va="center",
+        zorder=-10,  # beneath the (transparent) axes, so it never hides data or labels
+    )
+    figure.text(
+        0.995,
+        0.995,
+        ILLUSTRATIVE_MARK,
+        fontsize=8,
+        ha="right",
+        va="top",
+        color="#8b0000",
+        bbox={"boxstyle": "square,pad=0.3", "facecolor": "white", "edgecolor": "#8b0000", "linewidth": 0.6},
+    )
+
+
+def plot_poll(table: pd.DataFrame, plt) -> Figure:
+    """Figure 1: share of each answer with its Wilson interval, and the count on each bar."""
+    figure, axes = plt.subplots()
+    shares = table["share"] * 100
+    errors = [shares - table["ci_low"] * 100, table["ci_high"] * 100 - shares]
+    positions = range(len(table))
+    axes.bar(positions, shares, width=0.6, color="0.55", edgecolor="0.2", linewidth=0.6, zorder=2)
+    axes.errorbar(positions, shares, yerr=errors, fmt="none", ecolor="black", elinewidth=0.8, capsize=4, zorder=3)
+    for position, share, count, high in zip(positions, shares, table["count"], table["ci_high"] * 100, strict=True):
+        axes.text(position, high + 1.2, f"{share:.1f}% (n = {count:,})", ha="center", va="bottom", fontsize=8)
+    axes.set_xticks(list(positions), table["label"])
+    n = int(table["n"].iloc[0]) if len(table) else 0
+    axes.set_ylabel("Share of respondents (%)")
+    axes.set_xlabel(f"Answer (N = {n:,} respondents; bars: 95% Wilson intervals)")
+    axes.set_ylim(0, max(70.0, float((table["ci_high"] * 100).max()) + 10))
+    axes.yaxis.grid(True, linewidth=0.4, color="0.85", zorder=0)
+    return figure
+
+
+def plot_survey(table: pd.DataFrame, plt) -> Figure:
+    """Figure 2: yearly series of threat perception, preferred security policy and appreciation."""
+    figure, axes = plt.subplots()
+    styles = {
+        "threat_perceived": {"color": "black", "linestyle": "-", "marker": "o"},
+        "approve_foreign_policy": {"color": "#8b0000", "linestyle": "-", "marker": "s"},
+        "prefer_neutrality": {"color": "0.35", "linestyle": "--", "marker": "^"},
+        "prefer_third_neighbour": {"color": "0.35", "linestyle": "-.", "marker": "v"},
+        "prefer_alliance": {"color": "0.35", "linestyle": ":", "marker": "D"},
+    }
+    for indicator, series in table.groupby("indicator", sort=False):
+        style = styles.get(str(indicator), {"linestyle": "-", "marker": "."})
+        axes.plot(series["year"], series["value"], label=series["label"].iloc[0], markersize=3.5, **style)
+    years = sorted(table["year"].unique())
+    axes.set_xticks(years, [str(y) for y in years])
+    axes.set_xlabel("Year (respondent-weighted mean of the survey waves)")
+    axes.set_ylabel("Respondents (%)")
+    axes.set_ylim(0, 100)
+    axes.yaxis.grid(True, linewidth=0.4, color="0.85")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    return figure
+
+
+PLOTTERS = {"poll": plot_poll, "survey": plot_survey}
+
+
+def render(kind: str, table: pd.DataFrame, style: Path, illustrative: bool) -> bytes:
+    """The figure as PDF bytes."""
+    plt = _pyplot(style)
+    figure = PLOTTERS[kind](table, plt)
+    if illustrative:
+        mark_illustrative(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="pdf", bbox_inches="tight", metadata=PDF_METADATA)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def read_provenance(validation_report: Path) -> str:
+    try:
+        return json.loads(Path(validation_report).read_text(encoding="utf-8"))["provenance"]
+    except (OSError, KeyError, json.JSONDecodeError):
+        raise UserError(str(validation_report), "no data validation report", "run the workflow, not this step alone") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.figures", description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=sorted(PLOTTERS))
+    parser.add_argument("--table", type=Path, required=True)
+    parser.add_argument("--validation", type=Path, required=True, help="report of `scripts.data validate`")
+    parser.add_argument("--style", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    table = pd.read_csv(args.table)
+    provenance = read_provenance(args.validation)
+    atomic_write_bytes(args.out, render(args.kind, table, args.style, illustrative=provenance != "real"))
+    print(f"{args.out}: {args.kind} figure, data {provenance}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,88 @@
+"""Read and validate paper/metadata.yaml (the paper's metadata and the workflow's config)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from scripts.common import ROOT, UNKNOWN, UserError, load_yaml
+
+METADATA = Path("paper/metadata.yaml")
+SCHEMA = ROOT / "scripts" / "schemas" / "metadata.schema.yaml"
+
+
+def yaml_line(path: Path, keys: list[str | int]) -> int | None:
+    """Line (1-based) of the node at `keys` in a YAML file, or of its deepest existing parent."""
+    import yaml
+
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+            if match is None:
+                break
+            key_node = next(k for k, v in node.value if k.value == key)
+            line, node = key_node.start_mark.line + 1, match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _dotted(keys: list[str | int]) -> str:
+    text = ""
+    for key in keys:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text or "(top level)"
+
+
+def validate_metadata(data: Any, path: Path = METADATA) -> dict[str, Any]:
+    """Check `data` against the schema; the first problem becomes a UserError naming the key."""
+    import jsonschema
+
+    schema = load_yaml(SCHEMA)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        err = errors[0]
+        keys = list(err.absolute_path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            keys = keys + extra[:1]
+            message = f"unknown key '{_dotted(keys)}'"
+            hint = f"allowed keys here: {', '.join(sorted(err.schema.get('properties', {})))}"
+        elif err.validator == "required":
+            missing = err.message.split("'")[1]
+            message = f"missing required key '{_dotted(keys + [missing])}'"
+            hint = "see the key's description in scripts/schemas/metadata.schema.yaml"
+        else:
+            message = f"'{_dotted(keys)}': {err.message}"
+            hint = "see scripts/schemas/metadata.schema.yaml for what this key accepts"
+        line = yaml_line(path, keys)
+        raise UserError(f"{path}:{line}" if line else str(path), message, hint)
+    for section in data["sections"]:
+        section.setdefault("numbered", True)
+    return data
+
+
+def load_metadata(path: Path = METADATA) -> dict[str, Any]:
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise UserError(str(path), "expected a mapping of keys (title:, doi:, ...)")
+    return validate_metadata(data, path)
+
+
+def is_unknown(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() == UNKNOWN)
+
+
+def source_date_epoch(metadata: dict[str, Any]) -> int:
+    """The fixed timestamp (seconds since 1970) written into every output."""
+    return int(datetime.fromisoformat(metadata["build"]["source_date"]).timestamp())
