@@ -19,7 +19,7 @@ from pylatex import Command, Document, Figure, NoEscape, Package, Section
 from pylatex.utils import escape_latex
 
 from scripts.common import atomic_write_text, run_main
-from scripts.metadata import METADATA, is_unknown, load_metadata
+from scripts.metadata import METADATA, figure_path, is_unknown, load_metadata
 
 ILLUSTRATIVE_CAPTION = (
     "The values shown are illustrative stand-ins generated for this reproduction; "
@@ -86,7 +86,7 @@ def figure_caption(figure: dict[str, Any], illustrative: bool) -> str:
 def figure_fragment(figure: dict[str, Any], illustrative: bool) -> str:
     """The figure environment that \\PaperFigure{id} in a section file places."""
     environment = Figure(position="htbp")
-    environment.add_image(figure["file"], width=NoEscape(r"0.9\textwidth"))
+    environment.add_image(figure_path(figure["id"]), width=NoEscape(r"0.9\textwidth"))
     environment.append(Command("caption", NoEscape(figure_caption(figure, illustrative))))
     environment.append(Command("label", NoEscape(f"fig:{figure['id']}")))
     return environment.dumps() + "\n"

@@ -119,6 +119,16 @@ def locate(key: str, sections: Path = SECTIONS) -> str:
     return str(sections)
 
 
+def context_hint(context: Sequence[str], width: int = 60) -> str:
+    """TeX's `l.<n> <text before the error>` / `<text after>` pair, shortened to where it stopped."""
+    if not context:
+        return ""
+    before = re.sub(r"^l\.\d+\s*", "", context[0]).strip()
+    after = context[1].strip() if len(context) > 1 else ""
+    before = before if len(before) <= width else "..." + before[-width:]
+    return f"TeX stopped after: {before}" + (f"  (next: {after[:30]})" if after else "")
+
+
 def page_count(log_text: str) -> int | None:
     match = re.search(r"Output written on .*?\((\d+) pages?", log_text)
     return int(match[1]) if match else None
@@ -178,9 +188,7 @@ def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: s
             raise UserError(bibliography, f"biber: {biber_error[1]}", "fix the .bib entry it names")
         if problem is None:
             raise UserError(str(tex), f"latexmk failed (exit {process.returncode})", f"see {log_path}")
-        hint = missing_file_hint(problem.message) or (
-            "TeX context: " + " / ".join(c.strip() for c in problem.context) if problem.context else f"see {log_path}"
-        )
+        hint = missing_file_hint(problem.message) or context_hint(problem.context) or f"see {log_path}"
         raise UserError(problem.where, problem.message, hint)
     check_log(log_text, bibliography)
     return page_count(log_text)

@@ -98,10 +98,13 @@ def validate_resource(resource: dict[str, Any], basepath: Path) -> dict[str, Any
         field = getattr(error, "field_name", None)
         where = f"{data_path}:{row}" if row else str(data_path)
         cell = getattr(error, "cell", None)
-        if field and cell is not None:
+        if "label" in error.type:  # a header problem: a missing, extra or renamed column
+            where = f"{data_path}:1"
+            message = f"header: {error.message}"
+        elif field and cell is not None:
             message = f"column '{field}': value '{cell}' breaks the schema ({error.note or error.title})"
         else:
-            message = error.note or error.title
+            message = error.message
         raise UserError(where, message, f"the file must follow the schema of '{resource['name']}' in {DESCRIPTOR}")
     return {
         "resource": resource["name"],

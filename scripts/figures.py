@@ -1,7 +1,7 @@
 """Processed tables -> figure files (vector PDF), one plotting function per figure.
 
     python -m scripts.figures poll --table build/processed/neutrality-poll.csv \
-        --validation build/data/poll-responses.json --style paper/figure-style.mplstyle --out figures/neutrality-poll.pdf
+        --provenance illustrative --style paper/figure-style.mplstyle --out figures/neutrality-poll.pdf
 
 Output is deterministic: no dates or software versions in the PDF metadata, fonts from matplotlib
 itself, so rebuilding a figure from the same data leaves `git status` clean.
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from scripts.common import UserError, atomic_write_bytes, run_main
+from scripts.common import atomic_write_bytes, run_main
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -120,25 +119,17 @@ def render(kind: str, table: pd.DataFrame, style: Path, illustrative: bool) -> b
     return buffer.getvalue()
 
 
-def read_provenance(validation_report: Path) -> str:
-    try:
-        return json.loads(Path(validation_report).read_text(encoding="utf-8"))["provenance"]
-    except (OSError, KeyError, json.JSONDecodeError):
-        raise UserError(str(validation_report), "no data validation report", "run the workflow, not this step alone") from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.figures", description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=sorted(PLOTTERS))
     parser.add_argument("--table", type=Path, required=True)
-    parser.add_argument("--validation", type=Path, required=True, help="report of `scripts.data validate`")
+    parser.add_argument("--provenance", choices=["illustrative", "real"], required=True, help="status of the data")
     parser.add_argument("--style", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     table = pd.read_csv(args.table)
-    provenance = read_provenance(args.validation)
-    atomic_write_bytes(args.out, render(args.kind, table, args.style, illustrative=provenance != "real"))
-    print(f"{args.out}: {args.kind} figure, data {provenance}")
+    atomic_write_bytes(args.out, render(args.kind, table, args.style, illustrative=args.provenance != "real"))
+    print(f"{args.out}: {args.kind} figure, data {args.provenance}")
     return 0
 
 

@@ -79,6 +79,11 @@ def load_metadata(path: Path = METADATA) -> dict[str, Any]:
     return validate_metadata(data, path)
 
 
+def figure_path(figure_id: str) -> str:
+    """Where the workflow writes figure <id> (convention, not configuration)."""
+    return f"figures/{figure_id}.pdf"
+
+
 def is_unknown(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip().lower() == UNKNOWN)
 

@@ -1,0 +1,102 @@
+"""Build the paper with one command and report a failure as one readable line.
+
+    python -m scripts.build [TARGET ...] [--cores N]      (what `make` runs)
+
+Snakemake's own output goes to build/logs/snakemake.log. When a step fails, this prints that step's
+`error: file:line: message` and `hint:` lines (every stage writes them to its log) and the log's path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from scripts.common import ROOT
+
+SNAKEMAKE_LOG = Path("build/logs/snakemake.log")
+
+
+def failed_logs(snakemake_output: str) -> list[tuple[str, str]]:
+    """(rule, log path) for every `Error in rule` block of Snakemake's output."""
+    found = []
+    for block in re.split(r"(?=^Error in rule )", snakemake_output, flags=re.M)[1:]:
+        rule = re.match(r"Error in rule (\S+?):", block)
+        log = re.search(r"^\s+log: (\S+)", block, re.M)
+        if rule:
+            found.append((rule[1], log[1] if log else ""))
+    return found
+
+
+def user_error_lines(log_text: str) -> list[str]:
+    """The `error:` line(s) a stage wrote, each with the hint that follows it."""
+    lines = log_text.splitlines()
+    picked = []
+    for index, line in enumerate(lines):
+        if line.startswith("error: "):
+            picked.append(line)
+            if index + 1 < len(lines) and lines[index + 1].startswith("  hint: "):
+                picked.append(lines[index + 1])
+    return picked
+
+
+def explain_failure(snakemake_output: str, root: Path = ROOT) -> list[str]:
+    """What to tell the user after Snakemake failed."""
+    messages: list[str] = []
+    for rule, log in failed_logs(snakemake_output):
+        log_path = root / log if log else None
+        text = log_path.read_text(encoding="utf-8", errors="replace") if log_path and log_path.exists() else ""
+        lines = user_error_lines(text)
+        if lines:
+            messages += lines + [f"  log: {log}"]
+        else:  # not a user error: a bug or a crash; show where to look
+            messages += [f"error: step '{rule}' failed unexpectedly", f"  log: {log or SNAKEMAKE_LOG}"]
+    if messages:
+        return messages
+    if "LockException" in snakemake_output or "cannot be locked" in snakemake_output:
+        return [
+            "error: another build is running in this folder",
+            "  hint: wait for it to finish; if none is running (a build was killed), run `make unlock`",
+        ]
+    workflow_error = re.search(r"^(error: .*)(?:\n(  hint: .*))?", snakemake_output, re.M)
+    if workflow_error:
+        return [line for line in workflow_error.groups() if line] + [f"  log: {SNAKEMAKE_LOG}"]
+    return ["error: the workflow failed before running any step", f"  log: {SNAKEMAKE_LOG}"]
+
+
+def snakemake_command(targets: Sequence[str], cores: int, extra: Sequence[str] = ()) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "--cores", str(cores), "--rerun-incomplete", *extra, *targets]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.build", description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="*", help="Snakemake targets (default: the PDF)")
+    parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    args, extra = parser.parse_known_args(argv)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    started = time.perf_counter()
+    result = subprocess.run(
+        snakemake_command(args.targets, args.cores, extra),
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    (ROOT / SNAKEMAKE_LOG).parent.mkdir(parents=True, exist_ok=True)
+    (ROOT / SNAKEMAKE_LOG).write_text(result.stdout, encoding="utf-8")
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        print("\n".join(explain_failure(result.stdout)), file=sys.stderr)
+        print(f"build failed after {seconds:.1f} s; the last good build/paper.pdf, if any, is unchanged", file=sys.stderr)
+        return 1
+    jobs = len(re.findall(r"^Finished jobid: \d+ \(Rule: (?!all\))", result.stdout, re.M))
+    pdf = ROOT / "build" / "paper.pdf"
+    summary = f"{pdf.relative_to(ROOT)}: {pdf.stat().st_size:,} bytes" if pdf.exists() else "done"
+    print(f"{summary} ({jobs} step{'s' if jobs != 1 else ''} ran, {seconds:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,40 @@
+"""Checks that run before any job: every file the metadata names exists, every figure has its data.
+
+Run by the workflow when it loads (scripts/rules/common.smk), so a missing section file is one
+readable line naming the metadata entry, not a Snakemake MissingInputException.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scripts.common import UserError
+from scripts.metadata import METADATA, yaml_line
+
+
+def _where(keys: list[str | int]) -> str:
+    line = yaml_line(METADATA, keys)
+    return f"{METADATA}:{line}" if line else str(METADATA)
+
+
+def preflight(metadata: dict[str, Any], package: dict[str, Any], root: Path = Path(".")) -> None:
+    for index, section in enumerate(metadata["sections"]):
+        if not (root / section["file"]).is_file():
+            raise UserError(
+                _where(["sections", index, "file"]),
+                f"section '{section['id']}' names {section['file']}, which does not exist",
+                "create the file, or remove the section from paper/metadata.yaml",
+            )
+    if not (root / metadata["bibliography"]).is_file():
+        raise UserError(_where(["bibliography"]), f"bibliography {metadata['bibliography']} does not exist")
+    resources = {resource["name"] for resource in package.get("resources", [])}
+    for index, figure in enumerate(metadata["figures"]):
+        if figure["data"] not in resources:
+            raise UserError(
+                _where(["figures", index, "data"]),
+                f"figure '{figure['id']}' uses data '{figure['data']}', which data/datapackage.json does not have",
+                f"data resources: {', '.join(sorted(resources))}",
+            )
+        if figure["kind"] not in metadata["processing"]:
+            raise UserError(_where(["figures", index, "kind"]), f"no processing settings for kind '{figure['kind']}'")

@@ -1,0 +1,76 @@
+# Helpers shared by the rules: the validated metadata (config), the data package, and input functions.
+import json
+import shlex
+
+from scripts.common import UserError
+from scripts.data import DESCRIPTOR, find_resource, load_descriptor, provenance_status
+from scripts.metadata import figure_path, validate_metadata
+from scripts.preflight import preflight
+
+try:
+    validate_metadata(config)
+    PACKAGE = load_descriptor(DESCRIPTOR)
+    preflight(config, PACKAGE)
+except UserError as err:
+    raise WorkflowError(str(err)) from None
+
+FIGURES = {figure["id"]: figure for figure in config["figures"]}
+SECTION_FILES = [section["file"] for section in config["sections"]]
+
+
+wildcard_constraints:
+    figure="|".join(FIGURES) or "(?!)",
+    resource="|".join(r["name"] for r in PACKAGE["resources"]) or "(?!)",
+
+
+def get_resource(name):
+    return find_resource(PACKAGE, name)
+
+
+def get_raw_file(wildcards):
+    """The raw CSV of a data resource (for validate_data) or of a figure's resource."""
+    name = getattr(wildcards, "resource", None) or FIGURES[wildcards.figure]["data"]
+    return f"{DESCRIPTOR.parent}/{get_resource(name)['path']}"
+
+
+def get_resource_entry(wildcards):
+    """The resource's descriptor entry: as a param, editing it (e.g. its hash) reruns only that resource."""
+    return json.dumps(get_resource(wildcards.resource), sort_keys=True)
+
+
+def get_validation_report(wildcards):
+    return f"build/data/{FIGURES[wildcards.figure]['data']}.json"
+
+
+def get_figure_kind(wildcards):
+    return FIGURES[wildcards.figure]["kind"]
+
+
+def get_figure_resource(wildcards):
+    return FIGURES[wildcards.figure]["data"]
+
+
+def get_figure_provenance(wildcards):
+    return provenance_status(get_resource(FIGURES[wildcards.figure]["data"]))
+
+
+def get_processing_args(wildcards):
+    """Command-line options of `scripts.data <kind>`, from metadata processing.<kind>."""
+    settings = config["processing"][FIGURES[wildcards.figure]["kind"]]
+    return " ".join(f"--{key.replace('_', '-')} {shlex.quote(str(value))}" for key, value in settings.items())
+
+
+def get_provenance_args(wildcards):
+    """--provenance <figure>=<status> for every figure (assembly writes the caption note from it)."""
+    return " ".join(
+        f"--provenance {figure_id}={provenance_status(get_resource(figure['data']))}"
+        for figure_id, figure in FIGURES.items()
+    )
+
+
+def get_figure_files():
+    return [figure_path(figure_id) for figure_id in FIGURES]
+
+
+def get_figure_fragments():
+    return [f"build/tex/figure-{figure_id}.tex" for figure_id in FIGURES]

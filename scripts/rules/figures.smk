@@ -1,0 +1,48 @@
+# Raw data -> validated -> processed table -> figure. One chain per figure, so a changed raw file
+# reruns only its own figure.
+
+
+rule validate_data:
+    input:
+        raw=get_raw_file,
+    output:
+        report="build/data/{resource}.json",
+    params:
+        entry=get_resource_entry,
+    log:
+        "build/logs/validate_data/{resource}.log",
+    shell:
+        "python -m scripts.data validate --resource {wildcards.resource} --report {output.report} > {log} 2>&1"
+
+
+rule process_figure_data:
+    input:
+        raw=get_raw_file,
+        validation=get_validation_report,
+    output:
+        table="build/processed/{figure}.csv",
+    params:
+        kind=get_figure_kind,
+        resource=get_figure_resource,
+        options=get_processing_args,
+    log:
+        "build/logs/process_figure_data/{figure}.log",
+    shell:
+        "python -m scripts.data {params.kind} --raw {input.raw} --resource {params.resource}"
+        " --out {output.table} {params.options} > {log} 2>&1"
+
+
+rule plot_figure:
+    input:
+        table="build/processed/{figure}.csv",
+        style="paper/figure-style.mplstyle",
+    output:
+        figure="figures/{figure}.pdf",
+    params:
+        kind=get_figure_kind,
+        provenance=get_figure_provenance,
+    log:
+        "build/logs/plot_figure/{figure}.log",
+    shell:
+        "python -m scripts.figures {params.kind} --table {input.table} --provenance {params.provenance}"
+        " --style {input.style} --out {output.figure} > {log} 2>&1"

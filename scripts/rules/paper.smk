@@ -1,0 +1,48 @@
+# Metadata -> .tex (PyLaTeX) -> PDF (latexmk) -> the user-facing PDF. Sections are inputs of the
+# compile only: editing one reruns compile and publish, nothing else.
+
+
+rule assemble:
+    input:
+        metadata="paper/metadata.yaml",
+    output:
+        tex="build/tex/paper.tex",
+        fragments=get_figure_fragments(),
+    params:
+        provenance=get_provenance_args,
+    log:
+        "build/logs/assemble.log",
+    shell:
+        "python -m scripts.assemble --metadata {input.metadata} --out {output.tex} {params.provenance} > {log} 2>&1"
+
+
+rule compile:
+    input:
+        tex=rules.assemble.output.tex,
+        fragments=rules.assemble.output.fragments,
+        sections=SECTION_FILES,
+        bibliography=config["bibliography"],
+        style="paper/epsbs.sty",
+        figures=get_figure_files(),
+    output:
+        pdf="build/tex/paper.pdf",
+    params:
+        source_date=config["build"]["source_date"],
+        timeout=config["build"]["latexmk_timeout_seconds"],
+    log:
+        "build/logs/compile.log",
+    shell:
+        "python -m scripts.compile pdf --tex {input.tex} --source-date {params.source_date}"
+        " --bibliography {input.bibliography} --timeout {params.timeout} > {log} 2>&1"
+
+
+# A separate step, so that a failed compile never removes the last good build/paper.pdf.
+rule publish:
+    input:
+        pdf=rules.compile.output.pdf,
+    output:
+        pdf="build/paper.pdf",
+    log:
+        "build/logs/publish.log",
+    shell:
+        "python -m scripts.compile publish --pdf {input.pdf} --to {output.pdf} > {log} 2>&1"
