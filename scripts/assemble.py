@@ -33,7 +33,9 @@ def shown(value: Any, what: str) -> str:
 
 
 def tex(text: str) -> str:
-    return escape_latex(text)
+    """One line of metadata text as LaTeX: whitespace folded, control characters dropped, escaped."""
+    printable = "".join(ch for ch in str(text) if ch.isprintable() or ch.isspace())
+    return escape_latex(" ".join(printable.split()))
 
 
 def author_block(authors: list[dict[str, Any]]) -> tuple[str, str]:

@@ -111,7 +111,9 @@ def undefined(kind: str, log_text: str) -> list[str]:
 
 def locate(key: str, sections: Path = SECTIONS) -> str:
     """`file:line` of the first use of a citation or label key in the section files."""
-    pattern = re.compile(rf"\\[A-Za-z]*(?:cite[s]?|ref)\*?(?:\[[^\]]*\])*\{{[^}}]*\b{re.escape(key)}\b")
+    # \cite-like or \ref-like command, any [options] and {groups} before the group holding the key
+    group = r"(?:\[[^\]]*\]|\{[^}]*\})"
+    pattern = re.compile(rf"\\[A-Za-z]*(?:cites?|ref)\*?{group}*?\{{[^}}]*\b{re.escape(key)}\b")
     for path in sorted(Path(sections).glob("*.tex")):
         for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             if pattern.search(line):

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the Debian packages the build needs (TeX Live, biber, latexmk, poppler-utils), if missing.
+# Uses apt-get as root, or through sudo when it needs no password; otherwise says what to install.
+set -euo pipefail
+
+packages=(texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended
+          texlive-bibtex-extra biber latexmk poppler-utils)
+
+if command -v latexmk >/dev/null && command -v biber >/dev/null && command -v pdftotext >/dev/null \
+   && kpsewhich apa6.bbx >/dev/null 2>&1; then
+  exit 0
+fi
+
+if [ "$(id -u)" = 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "error: TeX Live is missing and apt-get cannot be run here." >&2
+  echo "  hint: ask an administrator to run: apt-get install --no-install-recommends ${packages[*]}" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "error: TeX Live is missing and this is not a Debian/Ubuntu system." >&2
+  echo "  hint: install TeX Live with latexmk, biber and biblatex-apa (Debian: ${packages[*]})" >&2
+  exit 1
+fi
+echo "Installing TeX Live from Debian packages (about 90 s) ..."
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null

@@ -1,0 +1,200 @@
+"""The whole workflow in a temporary copy of the project: the PDF, incremental rebuilds, bad input.
+
+Slow (about 90 s): one cold build, then edits that each rerun part of the workflow.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from pybtex.database import parse_file
+from pypdf import PdfReader
+
+from scripts.common import ROOT
+from scripts.metadata import load_metadata
+
+PUBLISHED = ROOT / "tests" / "fixtures" / "published-text.txt"
+METADATA = load_metadata(ROOT / "paper" / "metadata.yaml")
+
+
+def run_build(project: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.build", "--cores", "2"],
+        cwd=project, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    )
+
+
+def jobs_run(project: Path) -> list[str]:
+    log = (project / "build/logs/snakemake.log").read_text()
+    return sorted(rule for rule in re.findall(r"^Finished jobid: \d+ \(Rule: (\w+)\)", log, re.M) if rule != "all")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the project's sources (what git would check out), built once from scratch."""
+    root = tmp_path_factory.mktemp("project")
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, root / name)
+    result = run_build(root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def pdf_text(project) -> str:
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(project / "build/paper.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def normalise(text: str) -> str:
+    """Letters and digits only: drops citations (rendered differently), quotes, dashes and hyphenation."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\([^()]*\b(?:1[89]|20)\d\d\b[^()]*\)", " ", text)
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def letters(text: str) -> str:
+    """ASCII letters only (accents removed), to compare names across BibTeX and PDF spellings."""
+    return re.sub(r"[^A-Za-z]", "", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
+
+
+def body_text(pdf_text: str) -> str:
+    """The PDF's text without the running head and page numbers that interrupt sentences."""
+    head = {line.format(doi=METADATA["doi"], eissn=METADATA["eissn"], corresponding_author="[author unknown]")
+            for line in METADATA["journal"]["running_head"]}
+    lines = [line for line in pdf_text.splitlines() if line.strip() not in head and not line.strip().isdigit()]
+    return "\n".join(lines)
+
+
+def test_title_abstract_and_keywords(pdf_text):
+    text = " ".join(pdf_text.split())
+    assert "Small States’ Security And Foreign Policy: A Case Study Of Mongolian Permanent Neutral Status" in text
+    assert normalise(METADATA["abstract"]) in normalise(pdf_text)
+    assert "Keywords: Small states; permanent neutrality; foreign policy; security options; state sovereignty" in text
+
+
+def test_section_headings_in_order(pdf_text):
+    expected = ["1. Introduction", "1.1. Small states’ security and foreign policy", "2. Problem Statement",
+                "3. Research Questions", "4. Purpose of the Study", "5. Research Methods", "6. Findings",
+                "7. Conclusion and Implications", "References"]
+    lines = [line.strip() for line in pdf_text.splitlines()]
+    positions = [lines.index(heading) for heading in expected]
+    assert positions == sorted(positions)
+
+
+def test_at_least_95_percent_of_published_sentences_are_in_the_pdf(pdf_text):
+    published = PUBLISHED.read_text(encoding="utf-8")
+    published = "\n".join(line for line in published.splitlines() if not line.startswith("Keywords:"))
+    sentences = [s for s in re.split(r"(?<=[.!?”])\s+", published) if len(normalise(s)) > 20]
+    pdf = normalise(body_text(pdf_text))
+    missing = [s for s in sentences if normalise(s) not in pdf]
+    share = 1 - len(missing) / len(sentences)
+    assert len(sentences) > 250
+    assert share >= 0.95, f"{share:.1%} present; first missing: {missing[:3]}"
+
+
+def test_no_unresolved_marks_and_every_reference_listed(pdf_text):
+    assert "??" not in pdf_text
+    references = pdf_text[pdf_text.rindex("\nReferences\n"):]
+    listed = letters(references)
+    for key, entry in parse_file(ROOT / "paper/references.bib").entries.items():
+        surname = re.sub(r"\\.", "", " ".join(entry.persons["author"][0].last_names))  # drop \' accents
+        assert letters(surname) in listed, key
+    assert references.count("[Unresolved reference") == 15
+
+
+def test_two_figures_with_captions_and_marks(project, pdf_text):
+    text = " ".join(pdf_text.split())
+    assert "Figure 1: Survey on people’s reaction" in text and "Figure 2: The relevance between threat" in text
+    assert text.count("Illustrative data – original values not published") == 2
+    reader = PdfReader(project / "build/paper.pdf")
+    included = sum(
+        1 for page in reader.pages
+        for xobject in (page["/Resources"].get("/XObject") or {}).values()
+        if xobject.get_object().get("/Subtype") == "/Form"
+    )
+    assert included == 2
+
+
+def test_a4_pages_and_all_fonts_embedded(project):
+    reader = PdfReader(project / "build/paper.pdf")
+    assert len(reader.pages) >= 10
+    for page in reader.pages:
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+    fonts = subprocess.run(["pdffonts", str(project / "build/paper.pdf")], capture_output=True, text=True, check=True)
+    rows = fonts.stdout.splitlines()[2:]
+    assert rows and all(row.split()[-5] == "yes" for row in rows), fonts.stdout
+
+
+def test_second_run_runs_nothing(project):
+    result = run_build(project)
+    assert result.returncode == 0 and "(0 steps ran" in result.stdout
+    assert jobs_run(project) == []
+
+
+def test_editing_a_section_reruns_only_compile_and_publish(project):
+    section = project / "paper/sections/02-problem-statement.tex"
+    section.write_text(section.read_text() + "\nAn added sentence for the test.\n")
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    assert jobs_run(project) == ["compile", "publish"]
+
+
+def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
+    raw = project / "data/raw/threat_survey.csv"
+    lines = raw.read_text().splitlines()
+    date, indicator, value, respondents = lines[1].split(",")
+    lines[1] = ",".join([date, indicator, f"{float(value) + 1:.1f}", respondents])
+    raw.write_text("\n".join(lines) + "\n")
+    subprocess.run([sys.executable, "-m", "scripts.data", "rehash"], cwd=project, check=True, capture_output=True)
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    assert jobs_run(project) == ["compile", "plot_figure", "process_figure_data", "publish", "validate_data"]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("latex_error", r"^error: paper/sections/05-research-methods\.tex:1: Undefined control sequence\."),
+        ("unknown_citation", r"^error: paper/sections/04-purpose-of-the-study\.tex:1: citation key 'nosuchwork2020' is not in paper/references\.bib"),
+        ("missing_section", r"^error: paper/metadata\.yaml:\d+: section 'findings' names paper/sections/06-findings\.tex, which does not exist"),
+        ("missing_column", r"^error: data/raw/poll_responses\.csv:1: header: .*respondent_token"),
+    ],
+)
+def test_bad_input_stops_with_one_readable_line_and_keeps_the_last_good_pdf(project, case, expected):
+    pdf = project / "build/paper.pdf"
+    good = pdf.read_bytes()
+    saved = {p: p.read_bytes() for p in (project / "paper/sections").glob("*.tex")}
+    saved.update({p: p.read_bytes() for p in (project / "data").rglob("*") if p.is_file()})
+    try:
+        if case == "latex_error":
+            path = project / "paper/sections/05-research-methods.tex"
+            path.write_text("\\undefinedmacro " + path.read_text())
+        elif case == "unknown_citation":
+            path = project / "paper/sections/04-purpose-of-the-study.tex"
+            path.write_text(path.read_text().replace("Firstly,", "Firstly \\parencite{nosuchwork2020},", 1))
+        elif case == "missing_section":
+            (project / "paper/sections/06-findings.tex").unlink()
+        elif case == "missing_column":
+            path = project / "data/raw/poll_responses.csv"
+            path.write_text(path.read_text().replace("respondent_token", "token", 1))
+            subprocess.run([sys.executable, "-m", "scripts.data", "rehash"], cwd=project, check=True, capture_output=True)
+        result = run_build(project)
+    finally:
+        for path, content in saved.items():
+            path.write_bytes(content)
+    assert result.returncode == 1
+    assert re.search(expected, result.stderr, re.M), result.stderr
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    assert pdf.read_bytes() == good

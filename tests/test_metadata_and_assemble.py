@@ -1,0 +1,128 @@
+"""Metadata validation (readable errors naming the key) and the .tex that PyLaTeX writes."""
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scripts.assemble import build_document, figure_fragment, write_outputs
+from scripts.common import UserError
+from scripts.metadata import load_metadata, validate_metadata
+from scripts.preflight import preflight
+
+METADATA = load_metadata()
+EPSBS_ORDER = [
+    "Introduction",
+    "Problem Statement",
+    "Research Questions",
+    "Purpose of the Study",
+    "Research Methods",
+    "Findings",
+    "Conclusion and Implications",
+    "References",
+]
+
+
+def write_metadata(tmp_path: Path, data) -> Path:
+    path = tmp_path / "metadata.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_unknown_key_is_named_with_its_line(tmp_path):
+    data = copy.deepcopy(METADATA)
+    data["journal"]["colour"] = "blue"
+    path = write_metadata(tmp_path, data)
+    with pytest.raises(UserError) as caught:
+        load_metadata(path)
+    assert "unknown key 'journal.colour'" in caught.value.message
+    line = int(caught.value.where.rsplit(":", 1)[1])
+    assert path.read_text().splitlines()[line - 1].strip().startswith("colour:")
+
+
+def test_missing_required_key_is_named(tmp_path):
+    data = copy.deepcopy(METADATA)
+    del data["figures"][1]["caption"]
+    with pytest.raises(UserError) as caught:
+        load_metadata(write_metadata(tmp_path, data))
+    assert "missing required key 'figures[1].caption'" in caught.value.message
+
+
+def test_invalid_yaml_gives_file_and_line(tmp_path):
+    path = tmp_path / "metadata.yaml"
+    path.write_text("title: ok\nkeywords: [a, b\ndoi: x\n")
+    with pytest.raises(UserError) as caught:
+        load_metadata(path)
+    assert caught.value.where.startswith(f"{path}:")
+    assert "invalid YAML" in caught.value.message
+
+
+def test_section_file_that_does_not_exist_is_reported_against_the_metadata(tmp_path):
+    data = copy.deepcopy(METADATA)
+    data["sections"][5]["file"] = "paper/sections/99-missing.tex"
+    with pytest.raises(UserError) as caught:
+        preflight(data, {"resources": [{"name": "poll-responses"}, {"name": "threat-survey"}]})
+    assert "paper/sections/99-missing.tex" in caught.value.message
+    assert caught.value.where.startswith("paper/metadata.yaml:")
+
+
+def test_tex_has_the_sections_in_epsbs_order_each_from_its_file():
+    tex = build_document(METADATA).dumps()
+    headings = re.findall(r"\\section\*?\{([^}]*)\}", tex)
+    assert headings == EPSBS_ORDER
+    inputs = re.findall(r"\\input\{([^}]*)\}", tex)
+    assert inputs == [s["file"].removesuffix(".tex") for s in METADATA["sections"]]
+    assert "\\section*{References}" in tex  # unnumbered, as the journal has it
+
+
+def test_unknown_facts_print_as_unknown_never_as_a_guess():
+    tex = build_document(METADATA).dumps()
+    assert METADATA["authors"][0]["name"] == "unknown"
+    assert "{[}author unknown{]}" in tex and "{[}affiliation unknown{]}" in tex
+    assert "Volume {[}volume unknown{]}" in tex and "Pages {[}pages unknown{]}" in tex
+
+
+def test_metadata_strings_are_escaped():
+    data = copy.deepcopy(METADATA)
+    data["title"] = r"Costs & 100% of $5 #1 a_b {x} ~y ^z \cmd"
+    data["keywords"] = ["R&D", "50%"]
+    tex = build_document(data).dumps()
+    assert r"\PaperTitle{Costs \& 100\% of \$5 \#1 a\_b \{x\} \textasciitilde{}y \^{}z \textbackslash{}cmd}" in tex
+    assert r"R\&D; 50\%" in tex
+
+
+def test_caption_carries_the_illustrative_sentence_only_for_illustrative_data():
+    figure = METADATA["figures"][0]
+    assert "illustrative stand" in figure_fragment(figure, illustrative=True)
+    real = figure_fragment(figure, illustrative=False)
+    assert "illustrative" not in real.lower()
+    assert "Survey on people’s reaction" in real and "\\label{fig:neutrality-poll}" in real
+
+
+def test_write_outputs_writes_one_fragment_per_figure(tmp_path):
+    written = write_outputs(METADATA, tmp_path / "paper.tex", {"neutrality-poll": "real"})
+    assert [p.name for p in written] == ["paper.tex", "figure-neutrality-poll.tex", "figure-threat-perception.tex"]
+    assert "illustrative" not in (tmp_path / "figure-neutrality-poll.tex").read_text().lower()
+    assert "illustrative" in (tmp_path / "figure-threat-perception.tex").read_text().lower()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=40))
+def test_any_title_becomes_balanced_tex(title):
+    """Whatever the title, its escaped form cannot open or close a group, or start a command."""
+    data = copy.deepcopy(METADATA)
+    data["title"] = title
+    tex = build_document(data).dumps()
+    line = next(line for line in tex.splitlines() if line.startswith("\\PaperTitle{"))
+    body = line.removeprefix("\\PaperTitle{").removesuffix("}%")
+    unescaped = re.sub(r"\\\^\{\}|\\[&%$#_{}]|\\text[a-z]+\{\}|\{\[\}|\{\]\}|\{-\}", "", body)
+    assert unescaped.count("{") == unescaped.count("}") == 0
+    assert "\\" not in unescaped
+
+
+def test_validate_metadata_accepts_the_shipped_file():
+    assert validate_metadata(copy.deepcopy(METADATA))["doi"] == "10.15405/epsbs.2018.03.02.10"
