@@ -127,9 +127,15 @@ def build_document(metadata: dict[str, Any]) -> Document:
         preamble.append(Command(setter, NoEscape(value)))
     preamble.append(
         NoEscape(
-            r"\hypersetup{pdftitle={" + tex(metadata["title"]) + r"}, pdfauthor={"
-            + tex(corresponding_author(metadata["authors"])) + r"}, pdfsubject={doi:" + tex(metadata["doi"])
-            + r"}, pdfkeywords={" + tex(", ".join(metadata["keywords"])) + "}}"
+            r"\hypersetup{pdftitle={"
+            + tex(metadata["title"])
+            + r"}, pdfauthor={"
+            + tex(corresponding_author(metadata["authors"]))
+            + r"}, pdfsubject={doi:"
+            + tex(metadata["doi"])
+            + r"}, pdfkeywords={"
+            + tex(", ".join(metadata["keywords"]))
+            + "}}"
         )
     )
 
@@ -159,8 +165,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.assemble", description=__doc__.splitlines()[0])
     parser.add_argument("--metadata", type=Path, default=METADATA)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--provenance", action="append", default=[], metavar="FIGURE=STATUS",
-                        help="data provenance of a figure: illustrative or real")
+    parser.add_argument(
+        "--provenance",
+        action="append",
+        default=[],
+        metavar="FIGURE=STATUS",
+        help="data provenance of a figure: illustrative or real",
+    )
     args = parser.parse_args(argv)
     provenance = dict(item.split("=", 1) for item in args.provenance)
     for path in write_outputs(load_metadata(args.metadata), args.out, provenance):

@@ -53,7 +53,7 @@ def explain_failure(snakemake_output: str, root: Path = ROOT) -> list[str]:
         text = log_path.read_text(encoding="utf-8", errors="replace") if log_path and log_path.exists() else ""
         lines = user_error_lines(text)
         if lines:
-            messages += lines + [f"  log: {log}"]
+            messages += [*lines, f"  log: {log}"]
         else:  # not a user error: a bug or a crash; show where to look
             messages += [f"error: step '{rule}' failed unexpectedly", f"  log: {log or SNAKEMAKE_LOG}"]
     if messages:
@@ -82,14 +82,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     result = subprocess.run(
         snakemake_command(args.targets, args.cores, extra),
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     (ROOT / SNAKEMAKE_LOG).parent.mkdir(parents=True, exist_ok=True)
     (ROOT / SNAKEMAKE_LOG).write_text(result.stdout, encoding="utf-8")
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         print("\n".join(explain_failure(result.stdout)), file=sys.stderr)
-        print(f"build failed after {seconds:.1f} s; the last good build/paper.pdf, if any, is unchanged", file=sys.stderr)
+        print(
+            f"build failed after {seconds:.1f} s; the last good build/paper.pdf, if any, is unchanged", file=sys.stderr
+        )
         return 1
     jobs = len(re.findall(r"^Finished jobid: \d+ \(Rule: (?!all\))", result.stdout, re.M))
     pdf = ROOT / "build" / "paper.pdf"

@@ -83,9 +83,7 @@ def first_error(log_text: str) -> TexProblem | None:
     for index, line in enumerate(lines):
         match = _FILE_LINE_ERROR.match(line)
         if match:
-            context = tuple(
-                text for text in lines[index + 1 : index + 6] if re.match(r"^(l\.\d+|\s{2,}\S)", text)
-            )[:2]
+            context = tuple(text for text in lines[index + 1 : index + 6] if re.match(r"^(l\.\d+|\s{2,}\S)", text))[:2]
             where = f"{match['file'].removeprefix('./')}:{match['line']}"
             return TexProblem(where, match["message"].removeprefix("LaTeX Error: ").strip(), context)
     fatal = next((line for line in lines if line.startswith("! ")), None)
@@ -179,7 +177,9 @@ def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: s
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-        raise UserError(str(tex), f"LaTeX did not finish within {timeout} s", "look for a loop in the last edited section") from None
+        raise UserError(
+            str(tex), f"LaTeX did not finish within {timeout} s", "look for a loop in the last edited section"
+        ) from None
     print(output.decode("utf-8", errors="replace"))
     log_text = _read(ROOT / log_path)
     if process.returncode != 0:

@@ -127,7 +127,9 @@ def read_csv_columns(path: Path, columns: list[str]) -> pd.DataFrame:
         raise UserError(str(path), "the file is empty", f"expected a header row: {','.join(columns)}") from None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise UserError(f"{path}:1", f"missing column(s) {', '.join(missing)}", f"expected columns: {','.join(columns)}")
+        raise UserError(
+            f"{path}:1", f"missing column(s) {', '.join(missing)}", f"expected columns: {','.join(columns)}"
+        )
     return frame[columns]
 
 

@@ -40,7 +40,9 @@ def make_poll(rng: np.random.Generator, n_respondents: int = 2400) -> pd.DataFra
     # About 3% of respondents submit a second time, later, sometimes with another answer.
     for index in rng.choice(n_respondents, size=n_respondents * 3 // 100, replace=False):
         when, token, _ = rows[index]
-        rows.append((when + timedelta(minutes=float(rng.uniform(1, 120))), token, str(rng.choice(["support", "oppose"]))))
+        rows.append(
+            (when + timedelta(minutes=float(rng.uniform(1, 120))), token, str(rng.choice(["support", "oppose"])))
+        )
     # About 1% of submissions carry an answer code the poll did not offer (blank or malformed).
     for index in rng.choice(len(rows), size=len(rows) // 100, replace=False):
         when, token, _ = rows[index]

@@ -60,7 +60,7 @@ def validate_metadata(data: Any, path: Path = METADATA) -> dict[str, Any]:
             hint = f"allowed keys here: {', '.join(sorted(err.schema.get('properties', {})))}"
         elif err.validator == "required":
             missing = err.message.split("'")[1]
-            message = f"missing required key '{_dotted(keys + [missing])}'"
+            message = f"missing required key '{_dotted([*keys, missing])}'"
             hint = "see the key's description in scripts/schemas/metadata.schema.yaml"
         else:
             message = f"'{_dotted(keys)}': {err.message}"

@@ -75,7 +75,9 @@ Removing output files of failed job compile since they might be corrupted:
 def test_failed_step_is_reported_as_its_own_error_line(tmp_path):
     (tmp_path / "build/logs").mkdir(parents=True)
     (tmp_path / "build/logs/compile.log").write_text(
-        "Latexmk: ...\nerror: paper/sections/02-x.tex:3: Undefined control sequence.\n  hint: TeX stopped after: \\foo\n"
+        "Latexmk: ...\n"
+        "error: paper/sections/02-x.tex:3: Undefined control sequence.\n"
+        "  hint: TeX stopped after: \\foo\n"
     )
     assert failed_logs(SNAKEMAKE_OUTPUT) == [("compile", "build/logs/compile.log")]
     assert explain_failure(SNAKEMAKE_OUTPUT, root=tmp_path) == [
@@ -96,7 +98,11 @@ def test_lock_means_another_build_is_running():
 
 
 def test_user_error_lines_keep_each_hint():
-    assert user_error_lines("x\nerror: a:1: b\n  hint: c\nerror: d: e\n") == ["error: a:1: b", "  hint: c", "error: d: e"]
+    assert user_error_lines("x\nerror: a:1: b\n  hint: c\nerror: d: e\n") == [
+        "error: a:1: b",
+        "  hint: c",
+        "error: d: e",
+    ]
 
 
 def test_sections_exist():

@@ -2,7 +2,7 @@
 
 import json
 import math
-
+from pathlib import Path
 from statistics import NormalDist
 
 import pandas as pd
@@ -135,7 +135,9 @@ def test_missing_column_names_the_file_header_and_the_column(tmp_path):
 
 def test_byte_order_mark_and_windows_line_endings_are_harmless(tmp_path):
     path = tmp_path / "poll.csv"
-    path.write_bytes(b"\xef\xbb\xbfresponse_id,submitted_at,respondent_token,answer\r\n1,2015-10-30T01:00:00+08:00,a,support\r\n")
+    path.write_bytes(
+        b"\xef\xbb\xbfresponse_id,submitted_at,respondent_token,answer\r\n1,2015-10-30T01:00:00+08:00,a,support\r\n"
+    )
     frame = read_csv_columns(path, POLL_COLUMNS)
     assert frame.columns.tolist() == POLL_COLUMNS
     assert frame["answer"].tolist() == ["support"]
@@ -154,19 +156,19 @@ def test_changed_raw_file_is_caught_with_both_hashes(tmp_path):
 
 
 def test_shipped_data_package_is_valid_and_marked_illustrative():
-    descriptor = json.loads(open("data/datapackage.json", encoding="utf-8").read())
+    descriptor = json.loads(Path("data/datapackage.json").read_text(encoding="utf-8"))
     assert descriptor["provenance"]["status"] == "illustrative"
     for resource in descriptor["resources"]:
-        report = validate_resource(resource, __import__("pathlib").Path("data"))
+        report = validate_resource(resource, Path("data"))
         assert report["provenance"] == "illustrative"
         assert report["rows"] > 0
 
 
 def test_non_numeric_value_is_reported_with_row_and_column(tmp_path):
-    descriptor = json.loads(open("data/datapackage.json", encoding="utf-8").read())
+    descriptor = json.loads(Path("data/datapackage.json").read_text(encoding="utf-8"))
     resource = next(r for r in descriptor["resources"] if r["name"] == "threat-survey")
     (tmp_path / "raw").mkdir()
-    lines = open("data/raw/threat_survey.csv", encoding="utf-8").read().splitlines()
+    lines = Path("data/raw/threat_survey.csv").read_text(encoding="utf-8").splitlines()
     date, indicator, _, respondents = lines[3].split(",")
     lines[3] = ",".join([date, indicator, "forty", respondents])
     (tmp_path / "raw" / "threat_survey.csv").write_text("\n".join(lines) + "\n")

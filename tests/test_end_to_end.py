@@ -24,7 +24,10 @@ METADATA = load_metadata(ROOT / "paper" / "metadata.yaml")
 def run_build(project: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "scripts.build", "--cores", "2"],
-        cwd=project, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -37,10 +40,16 @@ def jobs_run(project: Path) -> list[str]:
 def project(tmp_path_factory) -> Path:
     """A copy of the project's sources (what git would check out), built once from scratch."""
     root = tmp_path_factory.mktemp("project")
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         if (ROOT / name).is_file():
             (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -53,7 +62,10 @@ def project(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def pdf_text(project) -> str:
     return subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(project / "build/paper.pdf"), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-enc", "UTF-8", str(project / "build/paper.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
 
@@ -71,8 +83,10 @@ def letters(text: str) -> str:
 
 def body_text(pdf_text: str) -> str:
     """The PDF's text without the running head and page numbers that interrupt sentences."""
-    head = {line.format(doi=METADATA["doi"], eissn=METADATA["eissn"], corresponding_author="[author unknown]")
-            for line in METADATA["journal"]["running_head"]}
+    head = {
+        line.format(doi=METADATA["doi"], eissn=METADATA["eissn"], corresponding_author="[author unknown]")
+        for line in METADATA["journal"]["running_head"]
+    }
     lines = [line for line in pdf_text.splitlines() if line.strip() not in head and not line.strip().isdigit()]
     return "\n".join(lines)
 
@@ -85,9 +99,17 @@ def test_title_abstract_and_keywords(pdf_text):
 
 
 def test_section_headings_in_order(pdf_text):
-    expected = ["1. Introduction", "1.1. Small states’ security and foreign policy", "2. Problem Statement",
-                "3. Research Questions", "4. Purpose of the Study", "5. Research Methods", "6. Findings",
-                "7. Conclusion and Implications", "References"]
+    expected = [
+        "1. Introduction",
+        "1.1. Small states’ security and foreign policy",
+        "2. Problem Statement",
+        "3. Research Questions",
+        "4. Purpose of the Study",
+        "5. Research Methods",
+        "6. Findings",
+        "7. Conclusion and Implications",
+        "References",
+    ]
     lines = [line.strip() for line in pdf_text.splitlines()]
     positions = [lines.index(heading) for heading in expected]
     assert positions == sorted(positions)
@@ -106,7 +128,7 @@ def test_at_least_95_percent_of_published_sentences_are_in_the_pdf(pdf_text):
 
 def test_no_unresolved_marks_and_every_reference_listed(pdf_text):
     assert "??" not in pdf_text
-    references = pdf_text[pdf_text.rindex("\nReferences\n"):]
+    references = pdf_text[pdf_text.rindex("\nReferences\n") :]
     listed = letters(references)
     for key, entry in parse_file(ROOT / "paper/references.bib").entries.items():
         surname = re.sub(r"\\.", "", " ".join(entry.persons["author"][0].last_names))  # drop \' accents
@@ -120,7 +142,8 @@ def test_two_figures_with_captions_and_marks(project, pdf_text):
     assert text.count("Illustrative data – original values not published") == 2
     reader = PdfReader(project / "build/paper.pdf")
     included = sum(
-        1 for page in reader.pages
+        1
+        for page in reader.pages
         for xobject in (page["/Resources"].get("/XObject") or {}).values()
         if xobject.get_object().get("/Subtype") == "/Form"
     )
@@ -167,8 +190,16 @@ def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
     ("case", "expected"),
     [
         ("latex_error", r"^error: paper/sections/05-research-methods\.tex:1: Undefined control sequence\."),
-        ("unknown_citation", r"^error: paper/sections/04-purpose-of-the-study\.tex:1: citation key 'nosuchwork2020' is not in paper/references\.bib"),
-        ("missing_section", r"^error: paper/metadata\.yaml:\d+: section 'findings' names paper/sections/06-findings\.tex, which does not exist"),
+        (
+            "unknown_citation",
+            r"^error: paper/sections/04-purpose-of-the-study\.tex:1: "
+            r"citation key 'nosuchwork2020' is not in paper/references\.bib",
+        ),
+        (
+            "missing_section",
+            r"^error: paper/metadata\.yaml:\d+: "
+            r"section 'findings' names paper/sections/06-findings\.tex, which does not exist",
+        ),
         ("missing_column", r"^error: data/raw/poll_responses\.csv:1: header: .*respondent_token"),
     ],
 )
@@ -189,7 +220,9 @@ def test_bad_input_stops_with_one_readable_line_and_keeps_the_last_good_pdf(proj
         elif case == "missing_column":
             path = project / "data/raw/poll_responses.csv"
             path.write_text(path.read_text().replace("respondent_token", "token", 1))
-            subprocess.run([sys.executable, "-m", "scripts.data", "rehash"], cwd=project, check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "scripts.data", "rehash"], cwd=project, check=True, capture_output=True
+            )
         result = run_build(project)
     finally:
         for path, content in saved.items():

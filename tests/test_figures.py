@@ -56,8 +56,37 @@ def test_committed_figures_are_what_the_code_makes_from_the_committed_data(tmp_p
         settings = load_metadata()["processing"][figure["kind"]]
         options = [f"--{k.replace('_', '-')}={v}" for k, v in settings.items()]
         python = [sys.executable, "-m"]
-        subprocess.run([*python, "scripts.data", figure["kind"], "--raw", raw, "--resource", figure["data"],
-                        "--out", str(table), *options], check=True, capture_output=True)
-        subprocess.run([*python, "scripts.figures", figure["kind"], "--table", str(table), "--provenance",
-                        "illustrative", "--style", str(STYLE), "--out", str(out)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *python,
+                "scripts.data",
+                figure["kind"],
+                "--raw",
+                raw,
+                "--resource",
+                figure["data"],
+                "--out",
+                str(table),
+                *options,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                *python,
+                "scripts.figures",
+                figure["kind"],
+                "--table",
+                str(table),
+                "--provenance",
+                "illustrative",
+                "--style",
+                str(STYLE),
+                "--out",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+        )
         assert out.read_bytes() == Path(f"figures/{figure['id']}.pdf").read_bytes(), figure["id"]

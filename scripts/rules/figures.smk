@@ -7,10 +7,10 @@ rule validate_data:
         raw=get_raw_file,
     output:
         report="build/data/{resource}.json",
-    params:
-        entry=get_resource_entry,
     log:
         "build/logs/validate_data/{resource}.log",
+    params:
+        entry=get_resource_entry,
     shell:
         "python -m scripts.data validate --resource {wildcards.resource} --report {output.report} > {log} 2>&1"
 
@@ -21,12 +21,12 @@ rule process_figure_data:
         validation=get_validation_report,
     output:
         table="build/processed/{figure}.csv",
+    log:
+        "build/logs/process_figure_data/{figure}.log",
     params:
         kind=get_figure_kind,
         resource=get_figure_resource,
         options=get_processing_args,
-    log:
-        "build/logs/process_figure_data/{figure}.log",
     shell:
         "python -m scripts.data {params.kind} --raw {input.raw} --resource {params.resource}"
         " --out {output.table} {params.options} > {log} 2>&1"
@@ -38,11 +38,11 @@ rule plot_figure:
         style="paper/figure-style.mplstyle",
     output:
         figure="figures/{figure}.pdf",
+    log:
+        "build/logs/plot_figure/{figure}.log",
     params:
         kind=get_figure_kind,
         provenance=get_figure_provenance,
-    log:
-        "build/logs/plot_figure/{figure}.log",
     shell:
         "python -m scripts.figures {params.kind} --table {input.table} --provenance {params.provenance}"
         " --style {input.style} --out {output.figure} > {log} 2>&1"

@@ -8,10 +8,10 @@ rule assemble:
     output:
         tex="build/tex/paper.tex",
         fragments=get_figure_fragments(),
-    params:
-        provenance=get_provenance_args,
     log:
         "build/logs/assemble.log",
+    params:
+        provenance=get_provenance_args,
     shell:
         "python -m scripts.assemble --metadata {input.metadata} --out {output.tex} {params.provenance} > {log} 2>&1"
 
@@ -26,11 +26,11 @@ rule compile:
         figures=get_figure_files(),
     output:
         pdf="build/tex/paper.pdf",
+    log:
+        "build/logs/compile.log",
     params:
         source_date=config["build"]["source_date"],
         timeout=config["build"]["latexmk_timeout_seconds"],
-    log:
-        "build/logs/compile.log",
     shell:
         "python -m scripts.compile pdf --tex {input.tex} --source-date {params.source_date}"
         " --bibliography {input.bibliography} --timeout {params.timeout} > {log} 2>&1"
