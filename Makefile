@@ -22,7 +22,7 @@ $(VENV)/.installed: requirements.txt
 tex:
 	@scripts/install-tex.sh
 
-test: setup
+test: check
 	@$(BIN)/python -m pytest
 
 # Static checks: ruff, snakefmt, snakemake --lint (the conda lint does not apply: pip + apt here).

@@ -31,8 +31,8 @@ def run_build(project: Path) -> subprocess.CompletedProcess:
     )
 
 
-def jobs_run(project: Path) -> list[str]:
-    log = (project / "build/logs/snakemake.log").read_text()
+def jobs_run(project: Path, log_name: str = "snakemake.log") -> list[str]:
+    log = (project / "build/logs" / log_name).read_text()
     return sorted(rule for rule in re.findall(r"^Finished jobid: \d+ \(Rule: (\w+)\)", log, re.M) if rule != "all")
 
 
@@ -56,6 +56,7 @@ def project(tmp_path_factory) -> Path:
             shutil.copy2(ROOT / name, root / name)
     result = run_build(root)
     assert result.returncode == 0, result.stderr
+    shutil.copy(root / "build/logs/snakemake.log", root / "build/logs/cold-build.log")
     return root
 
 
@@ -158,6 +159,14 @@ def test_a4_pages_and_all_fonts_embedded(project):
     fonts = subprocess.run(["pdffonts", str(project / "build/paper.pdf")], capture_output=True, text=True, check=True)
     rows = fonts.stdout.splitlines()[2:]
     assert rows and all(row.split()[-5] == "yes" for row in rows), fonts.stdout
+
+
+def test_cold_build_runs_every_figure_chain_and_redraws_the_committed_figures(project):
+    per_figure = ["plot_figure", "process_figure_data", "validate_data"]
+    assert jobs_run(project, "cold-build.log") == sorted([*per_figure * 2, "assemble", "compile", "publish"])
+    for figure in METADATA["figures"]:
+        path = f"figures/{figure['id']}.pdf"
+        assert (project / path).read_bytes() == (ROOT / path).read_bytes(), path
 
 
 def test_second_run_runs_nothing(project):

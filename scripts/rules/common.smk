@@ -72,5 +72,9 @@ def get_figure_files():
     return [figure_path(figure_id) for figure_id in FIGURES]
 
 
+def get_processed_tables():
+    return [f"build/processed/{figure_id}.csv" for figure_id in FIGURES]
+
+
 def get_figure_fragments():
     return [f"build/tex/figure-{figure_id}.tex" for figure_id in FIGURES]
