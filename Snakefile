@@ -15,7 +15,11 @@ include: "scripts/rules/figures.smk"
 include: "scripts/rules/paper.smk"
 
 
+# Besides the PDF, `all` asks for the steps' own outputs: a failed step deletes its output, and
+# Snakemake does not rerun a step whose output is missing if what comes after it still exists.
 rule all:
     default_target: True
     input:
         rules.publish.output.pdf,
+        rules.compile.output.pdf,
+        get_validation_reports(),

@@ -129,6 +129,15 @@ def context_hint(context: Sequence[str], width: int = 60) -> str:
     return f"TeX stopped after: {before}" + (f"  (next: {after[:30]})" if after else "")
 
 
+def biber_problem(blg_text: str, bibliography: str) -> TexProblem | None:
+    """biber's first ERROR, at the .bib line (biber parses a same-line UTF-8 copy in /tmp)."""
+    match = re.search(r"ERROR - (?:BibTeX subsystem: \S+?, line (\d+), )?(.*)$", blg_text, re.M)
+    if not match:
+        return None
+    where = f"{bibliography}:{match[1]}" if match[1] else bibliography
+    return TexProblem(where, f"biber: {match[2].strip()}")
+
+
 def page_count(log_text: str) -> int | None:
     match = re.search(r"Output written on .*?\((\d+) pages?", log_text)
     return int(match[1]) if match else None
@@ -184,11 +193,12 @@ def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: s
     log_text = _read(ROOT / log_path)
     if process.returncode != 0:
         problem = first_error(log_text)
-        blg = _read(ROOT / tex.with_suffix(".blg"))
-        biber_error = re.search(r"^ERROR - (.*)$", blg, re.M)
-        if biber_error and (problem is None or "biber" in output.decode(errors="replace").lower()):
-            raise UserError(bibliography, f"biber: {biber_error[1]}", "fix the .bib entry it names")
-        if problem is None:
+        if problem is None:  # TeX itself did not fail: biber did, or latexmk
+            biber_error = biber_problem(_read(ROOT / tex.with_suffix(".blg")), bibliography)
+            if biber_error:
+                raise UserError(
+                    biber_error.where, biber_error.message, "check the entry that ends just before this line"
+                )
             raise UserError(str(tex), f"latexmk failed (exit {process.returncode})", f"see {log_path}")
         hint = missing_file_hint(problem.message) or context_hint(problem.context) or f"see {log_path}"
         raise UserError(problem.where, problem.message, hint)

@@ -6,7 +6,16 @@ import pytest
 
 from scripts.build import explain_failure, failed_logs, user_error_lines
 from scripts.common import UserError
-from scripts.compile import check_log, first_error, locate, missing_file_hint, page_count, tex_environment, undefined
+from scripts.compile import (
+    biber_problem,
+    check_log,
+    first_error,
+    locate,
+    missing_file_hint,
+    page_count,
+    tex_environment,
+    undefined,
+)
 
 LOG = """This is pdfTeX, Version 3.141592653-2.6-1.40.24
 (./paper/sections/02-problem-statement.tex
@@ -107,3 +116,14 @@ def test_user_error_lines_keep_each_hint():
 
 def test_sections_exist():
     assert sorted(p.name for p in Path("paper/sections").glob("*.tex"))[0] == "01-introduction.tex"
+
+
+def test_bib_syntax_error_is_reported_at_the_bib_line():
+    blg = (
+        "[622] Utils.pm:399> ERROR - BibTeX subsystem: /tmp/biber_tmp_2S9z/33e5_10717.utf8, line 27, "
+        'syntax error: found "@misc", expected end of entry ("}" or ")") (skipping to next "@")\n'
+    )
+    problem = biber_problem(blg, "paper/references.bib")
+    assert problem.where == "paper/references.bib:27"
+    assert problem.message.startswith('biber: syntax error: found "@misc"')
+    assert biber_problem("[1] Biber.pm:135> INFO - ERRORS: 0\n", "x.bib") is None

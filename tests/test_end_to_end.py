@@ -175,6 +175,20 @@ def test_second_run_runs_nothing(project):
     assert jobs_run(project) == []
 
 
+def test_missing_intermediate_outputs_are_rebuilt_not_skipped(project):
+    """Deleted step outputs (a killed build, a cleaned build/tex) must not leave a stale PDF in place."""
+    (project / "build/tex/paper.pdf").unlink()
+    (project / "build/data/poll-responses.json").unlink()
+    section = project / "paper/sections/07-conclusion.tex"
+    section.write_text(section.read_text() + "\nA sentence added while the compiled PDF was missing.\n")
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    assert {"compile", "publish", "validate_data"} <= set(jobs_run(project))
+    assert "while the compiled PDF was missing" in subprocess.run(
+        ["pdftotext", str(project / "build/paper.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout.replace("\n", " ")
+
+
 def test_editing_a_section_reruns_only_compile_and_publish(project):
     section = project / "paper/sections/02-problem-statement.tex"
     section.write_text(section.read_text() + "\nAn added sentence for the test.\n")
@@ -239,4 +253,8 @@ def test_bad_input_stops_with_one_readable_line_and_keeps_the_last_good_pdf(proj
     assert result.returncode == 1
     assert re.search(expected, result.stderr, re.M), result.stderr
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    assert pdf.read_bytes() == good
+    fixed = run_build(project)  # once the input is fixed, the next build picks up where it failed
+    assert fixed.returncode == 0, fixed.stderr
+    assert "compile" in jobs_run(project)  # not "nothing to be done" over a stale PDF
     assert pdf.read_bytes() == good

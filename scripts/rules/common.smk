@@ -72,6 +72,10 @@ def get_figure_files():
     return [figure_path(figure_id) for figure_id in FIGURES]
 
 
+def get_validation_reports():
+    return [f"build/data/{resource['name']}.json" for resource in PACKAGE["resources"]]
+
+
 def get_processed_tables():
     return [f"build/processed/{figure_id}.csv" for figure_id in FIGURES]
 
