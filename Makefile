@@ -4,12 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: all pdf setup tex test check format rehash unlock clean
+.PHONY: all pdf lint setup tex test check format rehash unlock clean
 
 all: pdf
 
 pdf: setup
 	@$(BIN)/python -m scripts.build --cores $(CORES)
+
+# The structure lint alone (it also runs in every build, which prints its summary); fails on errors.
+lint: setup
+	@$(BIN)/python -m scripts.build lint --cores $(CORES)
 
 setup: $(VENV)/.installed tex
 

@@ -2,6 +2,7 @@
 # Status" (EpSBS 2018) from its sources. Run it through `make` (see README.md); the data flow:
 #   data/raw -> validate_data -> process_figure_data -> plot_figure -> figures/
 #   paper/metadata.yaml -> assemble -> build/tex/paper.tex -> compile -> publish -> build/paper.pdf
+#   paper sources + PDF -> lint_report -> build/lint/report.{json,md}; `lint` fails on lint errors
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -13,6 +14,7 @@ configfile: "paper/metadata.yaml"
 include: "scripts/rules/common.smk"
 include: "scripts/rules/figures.smk"
 include: "scripts/rules/paper.smk"
+include: "scripts/rules/lint.smk"
 
 
 # Besides the PDF, `all` asks for the steps' own outputs: a failed step deletes its output, and
@@ -23,3 +25,4 @@ rule all:
         rules.publish.output.pdf,
         rules.compile.output.pdf,
         get_validation_reports(),
+        rules.lint_report.output.json,

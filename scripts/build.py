@@ -9,6 +9,7 @@ Snakemake's own output goes to build/logs/snakemake.log. When a step fails, this
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 from scripts.common import ROOT
 
 SNAKEMAKE_LOG = Path("build/logs/snakemake.log")
+LINT_REPORT = Path("build/lint/report.json")
 
 
 def failed_logs(snakemake_output: str) -> list[tuple[str, str]]:
@@ -69,6 +71,26 @@ def explain_failure(snakemake_output: str, root: Path = ROOT) -> list[str]:
     return ["error: the workflow failed before running any step", f"  log: {SNAKEMAKE_LOG}"]
 
 
+def lint_lines(log: Path = ROOT / "build/logs/lint.log") -> str:
+    """The findings `make lint` shows: the lint step's compiler-style lines, without its error summary."""
+    if not log.exists():
+        return ""
+    lines = [
+        line
+        for line in log.read_text(encoding="utf-8").splitlines(keepends=True)
+        if not line.startswith(("error: ", "  hint: "))
+    ]
+    return "".join(lines)
+
+
+def lint_summary(report: Path) -> str:
+    counts = json.loads(report.read_text(encoding="utf-8"))["summary"]
+    return (
+        f"lint: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes "
+        f"(`make lint` lists them; {report.with_suffix('.md').relative_to(ROOT)})"
+    )
+
+
 def snakemake_command(targets: Sequence[str], cores: int, extra: Sequence[str] = ()) -> list[str]:
     return [sys.executable, "-m", "snakemake", "--cores", str(cores), "--rerun-incomplete", *extra, *targets]
 
@@ -92,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     (ROOT / SNAKEMAKE_LOG).parent.mkdir(parents=True, exist_ok=True)
     (ROOT / SNAKEMAKE_LOG).write_text(result.stdout, encoding="utf-8")
     seconds = time.perf_counter() - started
+    if "lint" in args.targets:
+        print(lint_lines(), end="")
     if result.returncode != 0:
         print("\n".join(explain_failure(result.stdout)), file=sys.stderr)
         print(
@@ -102,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     pdf = ROOT / "build" / "paper.pdf"
     summary = f"{pdf.relative_to(ROOT)}: {pdf.stat().st_size:,} bytes" if pdf.exists() else "done"
     print(f"{summary} ({jobs} step{'s' if jobs != 1 else ''} ran, {seconds:.1f} s)")
+    if "lint" not in args.targets and (ROOT / LINT_REPORT).exists():
+        print(lint_summary(ROOT / LINT_REPORT))
     return 0
 
 

@@ -35,8 +35,9 @@ def load_yaml(path: Path) -> Any:
     """Read a YAML file, turning a syntax error into a UserError with its line."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser, where PyYAML has it
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
     except FileNotFoundError:
         raise UserError(str(path), "file not found") from None
     except yaml.YAMLError as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,24 @@ METADATA = Path("paper/metadata.yaml")
 SCHEMA = ROOT / "scripts" / "schemas" / "metadata.schema.yaml"
 
 
+@cache
+def _yaml_tree(path: str):
+    import yaml
+
+    try:
+        return yaml.compose(
+            Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
+    except (OSError, yaml.YAMLError):
+        return None
+
+
 def yaml_line(path: Path, keys: list[str | int]) -> int | None:
     """Line (1-based) of the node at `keys` in a YAML file, or of its deepest existing parent."""
     import yaml
 
-    try:
-        node = yaml.compose(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    node = _yaml_tree(str(path))
+    if node is None:
         return None
     line = node.start_mark.line + 1 if node is not None else None
     for key in keys:

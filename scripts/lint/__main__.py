@@ -1,0 +1,102 @@
+"""Lint the paper's structure: python -m scripts.lint [--pdf build/paper.pdf] [--json ...] [--markdown ...]
+
+Prints `path:line:col: severity code message` lines and a summary; exits 1 when a finding is an
+error (0 with --exit-zero, as the default build runs it: lint errors never block the PDF).
+`python -m scripts.lint verdict build/lint/report.json` prints a saved report and exits the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scripts.common import ROOT, UserError, atomic_write_text, run_main
+from scripts.lint import checks, report
+from scripts.lint.parse import read_source
+from scripts.metadata import METADATA, load_metadata
+
+
+def page_count(pdf: Path | None) -> int | None:
+    """Pages of the built PDF (pdfinfo is fast; pypdf when poppler-utils is missing)."""
+    if pdf is None or not pdf.exists():
+        return None
+    try:
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        return int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1])
+    except (OSError, subprocess.CalledProcessError, TypeError):
+        from pypdf import PdfReader
+
+        return len(PdfReader(pdf).pages)
+
+
+def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = None):
+    """All checks on a paper: (findings after the paper's settings, research-question coverage)."""
+    sources = {
+        section["id"]: read_source(root / section["file"])
+        for section in metadata["sections"]
+        if (root / section["file"]).is_file()
+    }
+    for source in sources.values():  # report paths relative to the project, as TeX does
+        source.path = Path(source.path).relative_to(root).as_posix() if Path(source.path).is_absolute() else source.path
+    rq_findings, coverage = checks.research_questions(metadata, sources)
+    findings = (
+        checks.missing_files(metadata, root)
+        + checks.source_problems(sources)
+        + checks.template(metadata, sources, page_count(pdf))
+        + rq_findings
+        + checks.citations(sources, root / metadata["bibliography"], metadata["bibliography"])
+        + checks.figures(metadata, sources, root)
+    )
+    return checks.apply_settings(findings, metadata["lint"].get("checks", {})), coverage
+
+
+def verdict(report_path: Path) -> int:
+    try:
+        data = json.loads(report_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise UserError(str(report_path), "no lint report", "run `make lint`") from None
+    findings = [checks.Finding(**f) for f in data["findings"]]
+    for item in findings:
+        print(report.line_of(item))
+    print(f"{report.summary(findings)} (report: {report_path.with_suffix('.md')})")
+    if data["summary"]["error"]:
+        raise UserError(
+            str(report_path.with_suffix(".md")),
+            f"{data['summary']['error']} lint error(s)",
+            "fix them, or change the check's severity under lint.checks in paper/metadata.yaml, with a reason",
+        )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verdict"]:
+        return verdict(Path(argv[1]) if len(argv) > 1 else Path("build/lint/report.json"))
+    parser = argparse.ArgumentParser(prog="python -m scripts.lint", description=__doc__.splitlines()[0])
+    parser.add_argument("--metadata", type=Path, default=METADATA)
+    parser.add_argument("--pdf", type=Path, help="the built PDF, for the page count")
+    parser.add_argument("--json", type=Path, help="write the JSON report here")
+    parser.add_argument("--markdown", type=Path, help="write the Markdown report here")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are errors")
+    args = parser.parse_args(argv)
+    metadata = load_metadata(args.metadata)
+    findings, coverage = run_lint(metadata, ROOT, args.pdf)
+    similarity = metadata["lint"]["similarity"]
+    if args.json:
+        atomic_write_text(args.json, report.to_json(findings, coverage, similarity))
+    if args.markdown:
+        atomic_write_text(args.markdown, report.to_markdown(findings, coverage, similarity))
+    for item in findings:
+        print(report.line_of(item))
+    print(report.summary(findings))
+    return 0 if args.exit_zero or not any(f.severity == "error" for f in findings) else 1
+
+
+if __name__ == "__main__":
+    run_main(main)
