@@ -163,7 +163,9 @@ def test_a4_pages_and_all_fonts_embedded(project):
 
 def test_cold_build_runs_every_figure_chain_and_redraws_the_committed_figures(project):
     per_figure = ["plot_figure", "process_figure_data", "validate_data"]
-    assert jobs_run(project, "cold-build.log") == sorted([*per_figure * 2, "assemble", "compile", "publish"])
+    assert jobs_run(project, "cold-build.log") == sorted(
+        [*per_figure * 2, "assemble", "compile", "lint_report", "publish"]
+    )
     for figure in METADATA["figures"]:
         path = f"figures/{figure['id']}.pdf"
         assert (project / path).read_bytes() == (ROOT / path).read_bytes(), path
@@ -172,6 +174,7 @@ def test_cold_build_runs_every_figure_chain_and_redraws_the_committed_figures(pr
 def test_second_run_runs_nothing(project):
     result = run_build(project)
     assert result.returncode == 0 and "(0 steps ran" in result.stdout
+    assert "lint: 0 errors, 5 warnings, 15 notes" in result.stdout  # the build prints the lint summary
     assert jobs_run(project) == []
 
 
@@ -189,12 +192,12 @@ def test_missing_intermediate_outputs_are_rebuilt_not_skipped(project):
     ).stdout.replace("\n", " ")
 
 
-def test_editing_a_section_reruns_only_compile_and_publish(project):
+def test_editing_a_section_reruns_only_compile_publish_and_lint(project):
     section = project / "paper/sections/02-problem-statement.tex"
     section.write_text(section.read_text() + "\nAn added sentence for the test.\n")
     result = run_build(project)
     assert result.returncode == 0, result.stderr
-    assert jobs_run(project) == ["compile", "publish"]
+    assert jobs_run(project) == ["compile", "lint_report", "publish"]
 
 
 def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
@@ -206,7 +209,14 @@ def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
     subprocess.run([sys.executable, "-m", "scripts.data", "rehash"], cwd=project, check=True, capture_output=True)
     result = run_build(project)
     assert result.returncode == 0, result.stderr
-    assert jobs_run(project) == ["compile", "plot_figure", "process_figure_data", "publish", "validate_data"]
+    assert jobs_run(project) == [
+        "compile",
+        "lint_report",
+        "plot_figure",
+        "process_figure_data",
+        "publish",
+        "validate_data",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -35,8 +35,10 @@ def page_count(pdf: Path | None) -> int | None:
         return len(PdfReader(pdf).pages)
 
 
-def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = None):
-    """All checks on a paper: (findings after the paper's settings, research-question coverage)."""
+def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = None, meta: Path = METADATA):
+    """All checks on a paper: (findings after the paper's settings, research-question coverage).
+
+    `meta` is the metadata file (relative to `root` unless absolute), for the lines of findings about it."""
     sources = {
         section["id"]: read_source(root / section["file"])
         for section in metadata["sections"]
@@ -45,15 +47,22 @@ def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = Non
     for source in sources.values():  # report paths relative to the project, as TeX does
         source.path = Path(source.path).relative_to(root).as_posix() if Path(source.path).is_absolute() else source.path
     rq_findings, coverage = checks.research_questions(metadata, sources)
+    meta_file = Path(meta) if Path(meta).is_absolute() else root / meta
     findings = (
-        checks.missing_files(metadata, root)
+        checks.missing_files(metadata, root, meta_file)
         + checks.source_problems(sources)
-        + checks.template(metadata, sources, page_count(pdf))
+        + checks.template(metadata, sources, page_count(pdf), meta_file)
         + rq_findings
         + checks.citations(sources, root / metadata["bibliography"], metadata["bibliography"])
-        + checks.figures(metadata, sources, root)
+        + checks.figures(metadata, sources, root, meta_file)
     )
-    return checks.apply_settings(findings, metadata["lint"].get("checks", {})), coverage
+    shown = [  # paths relative to the project, as TeX shows them
+        checks.Finding(Path(f.path).relative_to(root).as_posix(), *checks.astuple_tail(f))
+        if Path(f.path).is_absolute() and Path(f.path).is_relative_to(root)
+        else f
+        for f in findings
+    ]
+    return checks.apply_settings(shown, metadata["lint"].get("checks", {})), coverage
 
 
 def verdict(report_path: Path) -> int:
@@ -86,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are errors")
     args = parser.parse_args(argv)
     metadata = load_metadata(args.metadata)
-    findings, coverage = run_lint(metadata, ROOT, args.pdf)
+    findings, coverage = run_lint(metadata, ROOT, args.pdf, args.metadata)
     similarity = metadata["lint"]["similarity"]
     if args.json:
         atomic_write_text(args.json, report.to_json(findings, coverage, similarity))

@@ -82,12 +82,9 @@ def finding(code: str, path: str, line: int, message: str, col: int = 1) -> Find
     return Finding(path, line, col, CHECKS[code][0], code, message)
 
 
-def metadata_line(keys: list[str | int]) -> int:
-    return yaml_line(METADATA, keys) or 1
-
-
-def metadata_finding(code: str, keys: list[str | int], message: str) -> Finding:
-    return finding(code, str(METADATA), metadata_line(keys), message)
+def metadata_finding(code: str, keys: list[str | int], message: str, meta: Path = METADATA) -> Finding:
+    """A finding about the metadata file, at the line of the key it is about."""
+    return finding(code, meta.as_posix(), yaml_line(meta, keys) or 1, message)
 
 
 # --- sources ---------------------------------------------------------------------------------
@@ -97,9 +94,9 @@ def source_problems(sources: dict[str, Source]) -> list[Finding]:
     return [finding(p.code, s.path, p.line, p.message, p.col) for s in sources.values() for p in s.problems]
 
 
-def missing_files(metadata: dict[str, Any], root: Path) -> list[Finding]:
+def missing_files(metadata: dict[str, Any], root: Path, meta: Path = METADATA) -> list[Finding]:
     return [
-        metadata_finding("P004", ["sections", i, "file"], f"{s['file']} does not exist")
+        metadata_finding("P004", ["sections", i, "file"], f"{s['file']} does not exist", meta)
         for i, s in enumerate(metadata["sections"])
         if not (root / s["file"]).is_file()
     ]
@@ -108,21 +105,25 @@ def missing_files(metadata: dict[str, Any], root: Path) -> list[Finding]:
 # --- journal template ------------------------------------------------------------------------
 
 
-def template(metadata: dict[str, Any], sources: dict[str, Source], pages: int | None) -> list[Finding]:
+def template(
+    metadata: dict[str, Any], sources: dict[str, Source], pages: int | None, meta: Path = METADATA
+) -> list[Finding]:
     settings, found = metadata["lint"], []
     ids = [s["id"] for s in metadata["sections"]]
     required = settings["required_sections"]
     found += [
-        metadata_finding("T001", ["sections"], f"required section '{n}' is missing") for n in required if n not in ids
+        metadata_finding("T001", ["sections"], f"required section '{n}' is missing", meta)
+        for n in required
+        if n not in ids
     ]
     present = [name for name in ids if name in required]
     expected = [name for name in required if name in ids]
     if present != expected:
         order = f"sections in order {', '.join(present)}; the journal's order is {', '.join(expected)}"
-        found.append(metadata_finding("T002", ["sections"], order))
+        found.append(metadata_finding("T002", ["sections"], order, meta))
     allowed = set(required) | set(settings.get("optional_sections", []))
     found += [
-        metadata_finding("T008", ["sections", i], f"section '{name}' is not in the template")
+        metadata_finding("T008", ["sections", i], f"section '{name}' is not in the template", meta)
         for i, name in enumerate(ids)
         if name not in allowed
     ]
@@ -134,17 +135,23 @@ def template(metadata: dict[str, Any], sources: dict[str, Source], pages: int | 
     words = len(metadata["abstract"].split())
     if not low <= words <= high:
         found.append(
-            metadata_finding("T004", ["abstract"], f"abstract has {words} words; the journal asks for {low}-{high}")
+            metadata_finding(
+                "T004", ["abstract"], f"abstract has {words} words; the journal asks for {low}-{high}", meta
+            )
         )
     title_words, most = len(metadata["title"].split()), settings["title_max_words"]
     if title_words > most:
         found.append(
-            metadata_finding("T005", ["title"], f"title has {title_words} words; the journal asks for at most {most}")
+            metadata_finding(
+                "T005", ["title"], f"title has {title_words} words; the journal asks for at most {most}", meta
+            )
         )
     low, high = settings["keywords"]
     if not low <= len(metadata["keywords"]) <= high:
         count = len(metadata["keywords"])
-        found.append(metadata_finding("T006", ["keywords"], f"{count} keywords; the journal asks for {low}-{high}"))
+        found.append(
+            metadata_finding("T006", ["keywords"], f"{count} keywords; the journal asks for {low}-{high}", meta)
+        )
     low, high = settings["pages"]
     if pages is not None and not low <= pages <= high:
         found.append(
@@ -253,7 +260,8 @@ def key_lines(text: str) -> tuple[dict[str, int], list[tuple[str, int, int]]]:
 def bibliography(path: Path):
     """(pybtex data, key lines) and findings; a .bib that does not parse is a finding, not an exception."""
     from pybtex import errors
-    from pybtex.database import parse_string
+    from pybtex.database import BibliographyDataError, parse_string
+    from pybtex.scanner import PybtexSyntaxError
 
     try:
         raw = path.read_bytes()
@@ -267,15 +275,19 @@ def bibliography(path: Path):
     found = [
         finding("C005", str(path), line, f"key '{key}' is already defined on line {was}") for key, line, was in repeats
     ]
-    errors.set_strict_mode(False)  # repeats are reported above: keep the first entry and go on
     try:
-        data = parse_string(text, "bibtex")
-    except Exception as err:  # pybtex raises several types for malformed input
-        line = getattr(err, "lineno", None) or 1
-        reason = getattr(err, "error_type", None) or str(err).splitlines()[0]
-        return None, [*found, finding("B001", str(path), line, f"does not parse: {reason}")]
-    finally:
-        errors.set_strict_mode(True)
+        try:
+            data = parse_string(text, "bibtex")
+        except BibliographyDataError:  # a repeated key, reported above: keep the first entry and go on
+            errors.set_strict_mode(False)
+            try:
+                data = parse_string(text, "bibtex")
+            finally:
+                errors.set_strict_mode(True)
+    except PybtexSyntaxError as err:
+        return None, [*found, finding("B001", str(path), err.lineno or 1, f"does not parse: {err.error_type}")]
+    except Exception as err:  # pybtex raises other types for some malformed input
+        return None, [*found, finding("B001", str(path), 1, f"does not parse: {str(err).splitlines()[0]}")]
     return (data, first), found
 
 
@@ -337,7 +349,7 @@ def astuple_tail(item: Finding) -> tuple[int, int, str, str, str]:
 # --- figures and cross-references -----------------------------------------------------------------
 
 
-def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path) -> list[Finding]:
+def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, meta: Path = METADATA) -> list[Finding]:
     settings, found = metadata["lint"], []
     figure_ids = [f["id"] for f in metadata["figures"]]
     macros = [(s.path, m) for s in sources.values() for m in s.macros]
@@ -372,15 +384,15 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path) ->
         where = ["figures", index]
         if not placed.get(figure["id"]):
             message = f"figure '{figure['id']}' is never placed: add \\PaperFigure{{{figure['id']}}} to a section"
-            found.append(metadata_finding("X005", where, message))
+            found.append(metadata_finding("X005", where, message, meta))
         elif len(placed[figure["id"]]) > 1:
             found.append(finding("X005", *placed[figure["id"]][1], f"figure '{figure['id']}' is placed twice"))
         if f"fig:{figure['id']}" not in referenced:
             message = f"figure '{figure['id']}' is never referenced in the text: add \\ref{{fig:{figure['id']}}}"
-            found.append(metadata_finding("X001", where, message))
+            found.append(metadata_finding("X001", where, message, meta))
         for part in ("caption", "source"):
             if not str(figure.get(part, "")).strip():
-                found.append(metadata_finding("X003", where, f"figure '{figure['id']}' has no {part}"))
+                found.append(metadata_finding("X003", where, f"figure '{figure['id']}' has no {part}", meta))
     return found
 
 
