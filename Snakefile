@@ -1,6 +1,6 @@
 # Rebuilds "Small States' Security and Foreign Policy: A Case Study of Mongolian Permanent Neutral
 # Status" (EpSBS 2018) from its sources. Run it through `make` (see README.md); the data flow:
-#   data/raw -> validate_data -> process_figure_data -> plot_figure -> figures/
+#   data/raw -> validate_data -> process_figure_data -> plot_figure -> publish_figure -> figures/
 #   paper/metadata.yaml -> assemble -> build/tex/paper.tex -> compile -> publish -> build/paper.pdf
 #   paper sources + PDF -> lint_report -> build/lint/report.{json,md}; `lint` fails on lint errors
 from snakemake.utils import min_version
@@ -25,4 +25,5 @@ rule all:
         rules.publish.output.pdf,
         rules.compile.output.pdf,
         get_validation_reports(),
+        get_plotted_figures(),
         rules.lint_report.output.json,

@@ -11,20 +11,78 @@ section does not rerun this step. Every metadata string is escaped by PyLaTeX.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import re
+import subprocess
+from collections.abc import Iterator, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from pylatex import Command, Document, Figure, NoEscape, Package, Section
 from pylatex.utils import escape_latex
 
-from scripts.common import atomic_write_text, run_main
-from scripts.metadata import METADATA, figure_path, is_unknown, load_metadata
+from scripts.common import UserError, atomic_write_text, run_main
+from scripts.metadata import METADATA, figure_path, is_unknown, load_metadata, yaml_line
 
 ILLUSTRATIVE_CAPTION = (
     "The values shown are illustrative stand-ins generated for this reproduction; "
     "the original values were not published."
 )
+
+
+# The LaTeX kernel's tables of the Unicode characters pdflatex can set in the encodings this
+# document loads (T1 text, TS1 symbols, OT1 and OMS defaults). utf8enc.dfu covers every encoding
+# (Cyrillic, Greek, ...), so it is not one of them.
+CHARACTER_TABLES = ("t1enc.dfu", "ts1enc.dfu", "ot1enc.dfu", "omsenc.dfu")
+
+
+@cache
+def typesettable_characters() -> frozenset[str] | None:
+    """Non-ASCII characters pdflatex can typeset here, or None when TeX is not installed."""
+    try:
+        found = subprocess.run(["kpsewhich", *CHARACTER_TABLES], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return None
+    codes = set()
+    for path in found.split():
+        text = Path(path).read_text(encoding="latin-1")
+        codes.update(re.findall(r"\\DeclareUnicodeCharacter\{([0-9A-Fa-f]+)\}", text))
+    return frozenset(chr(int(code, 16)) for code in codes) or None
+
+
+def metadata_texts(metadata: dict[str, Any]) -> Iterator[tuple[list[str | int], str]]:
+    """(key path, text) of every metadata string that is typeset."""
+    for key in ("title", "abstract"):
+        yield [key], metadata[key]
+    for index, keyword in enumerate(metadata["keywords"]):
+        yield ["keywords", index], keyword
+    for index, author in enumerate(metadata["authors"]):
+        for key in ("name", "affiliation"):
+            yield ["authors", index, key], str(author[key])
+    for index, figure in enumerate(metadata["figures"]):
+        for key in ("caption", "source"):
+            yield ["figures", index, key], figure[key]
+    for key in ("masthead", "copyright", "keyword_separator"):
+        yield ["journal", key], metadata["journal"][key]
+    for index, line in enumerate(metadata["journal"]["running_head"]):
+        yield ["journal", "running_head", index], line
+
+
+def check_typesettable(metadata: dict[str, Any], path: Path = METADATA) -> None:
+    """Stop on a character pdflatex cannot set, naming the metadata key (not a TeX error later)."""
+    allowed = typesettable_characters()
+    if allowed is None:
+        return
+    for keys, text in metadata_texts(metadata):
+        bad = next((ch for ch in text if ord(ch) > 127 and ch.isprintable() and ch not in allowed), None)
+        if bad is not None:
+            line = yaml_line(path, keys)
+            dotted = ".".join(str(k) for k in keys)
+            raise UserError(
+                f"{path}:{line}" if line else str(path),
+                f"{dotted}: pdflatex cannot typeset '{bad}' (U+{ord(bad):04X})",
+                "replace the character with one the journal's fonts have, or remove it",
+            )
 
 
 def shown(value: Any, what: str) -> str:
@@ -174,7 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     provenance = dict(item.split("=", 1) for item in args.provenance)
-    for path in write_outputs(load_metadata(args.metadata), args.out, provenance):
+    metadata = load_metadata(args.metadata)
+    check_typesettable(metadata, args.metadata)
+    for path in write_outputs(metadata, args.out, provenance):
         print(f"wrote {path}")
     return 0
 

@@ -9,6 +9,7 @@ Snakemake's own output goes to build/logs/snakemake.log. When a step fails, this
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -17,11 +18,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 from scripts.common import ROOT
 
 SNAKEMAKE_LOG = Path("build/logs/snakemake.log")
 LINT_REPORT = Path("build/lint/report.json")
+BUILD_LOCK = Path("build/.build.lock")
 
 
 def failed_logs(snakemake_output: str) -> list[tuple[str, str]]:
@@ -62,8 +65,8 @@ def explain_failure(snakemake_output: str, root: Path = ROOT) -> list[str]:
         return messages
     if "LockException" in snakemake_output or "cannot be locked" in snakemake_output:
         return [
-            "error: another build is running in this folder",
-            "  hint: wait for it to finish; if none is running (a build was killed), run `make unlock`",
+            "error: another Snakemake run holds this folder",
+            "  hint: wait for it to finish; if none is running (it was killed), run `make unlock`",
         ]
     workflow_error = re.search(r"^(error: .*)(?:\n(  hint: .*))?", snakemake_output, re.M)
     if workflow_error:
@@ -95,15 +98,23 @@ def snakemake_command(targets: Sequence[str], cores: int, extra: Sequence[str] =
     return [sys.executable, "-m", "snakemake", "--cores", str(cores), "--rerun-incomplete", *extra, *targets]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.build", description=__doc__.splitlines()[0])
-    parser.add_argument("targets", nargs="*", help="Snakemake targets (default: the PDF)")
-    parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
-    args, extra = parser.parse_known_args(argv)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    started = time.perf_counter()
-    result = subprocess.run(
-        snakemake_command(args.targets, args.cores, extra),
+def exclusive_lock(path: Path) -> IO[str] | None:
+    """An open file holding an exclusive lock on `path`, or None when another process holds it.
+
+    The kernel releases the lock when the process ends, however it ends (Ctrl-C, kill -9)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def run_snakemake(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command,
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -111,6 +122,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.build", description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="*", help="Snakemake targets (default: the PDF)")
+    parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    args, extra = parser.parse_known_args(argv)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    started = time.perf_counter()
+    lock = exclusive_lock(ROOT / BUILD_LOCK)
+    if lock is None:
+        print("error: another build is running in this folder", file=sys.stderr)
+        print("  hint: wait for it to finish, then build again", file=sys.stderr)
+        return 1
+    with lock:
+        command = snakemake_command(args.targets, args.cores, extra)
+        result = run_snakemake(command, env)
+        if "LockException" in result.stdout:
+            # This process holds the build lock, so no other build runs: a killed build left Snakemake's lock.
+            run_snakemake([sys.executable, "-m", "snakemake", "--unlock", "--cores", "1"], env)
+            result = run_snakemake(command, env)
     (ROOT / SNAKEMAKE_LOG).parent.mkdir(parents=True, exist_ok=True)
     (ROOT / SNAKEMAKE_LOG).write_text(result.stdout, encoding="utf-8")
     seconds = time.perf_counter() - started
@@ -118,9 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(lint_lines(), end="")
     if result.returncode != 0:
         print("\n".join(explain_failure(result.stdout)), file=sys.stderr)
-        print(
-            f"build failed after {seconds:.1f} s; the last good build/paper.pdf, if any, is unchanged", file=sys.stderr
-        )
+        print(f"build failed after {seconds:.1f} s; the last good PDF and figures are unchanged", file=sys.stderr)
         return 1
     jobs = len(re.findall(r"^Finished jobid: \d+ \(Rule: (?!all\))", result.stdout, re.M))
     pdf = ROOT / "build" / "paper.pdf"

@@ -30,10 +30,17 @@ SECTIONS = Path("paper/sections")
 DEBIAN_PACKAGE_OF = {
     "lmodern.sty": "lmodern",
     "newtxtext.sty": "texlive-fonts-extra",
+    "newtxmath.sty": "texlive-fonts-extra",
     "ccicons.sty": "texlive-fonts-extra",
+    "fontawesome5.sty": "texlive-fonts-extra",
     "tgtermes.sty": "tex-gyre",
     "tikz.sty": "texlive-pictures",
+    "pgfplots.sty": "texlive-pictures",
     "ulem.sty": "texlive-plain-generic",
+    "siunitx.sty": "texlive-science",
+    "algorithm2e.sty": "texlive-science",
+    "minted.sty": "texlive-latex-extra (and python3-pygments; needs shell escape, which this build forbids)",
+    "fontspec.sty": "texlive-latex-recommended (but fontspec needs xelatex or lualatex, not pdflatex)",
 }
 
 
@@ -138,6 +145,16 @@ def biber_problem(blg_text: str, bibliography: str) -> TexProblem | None:
     return TexProblem(where, f"biber: {match[2].strip()}")
 
 
+def warning_counts(log_text: str) -> dict[str, int]:
+    """Warnings that are counted, not printed one by one."""
+    return {
+        "overfull boxes": len(re.findall(r"^Overfull \\[hv]box", log_text, re.M)),
+        "underfull boxes": len(re.findall(r"^Underfull \\[hv]box", log_text, re.M)),
+        "font warnings": len(re.findall(r"^LaTeX Font Warning", log_text, re.M)),
+        "other warnings": len(re.findall(r"^(?:LaTeX|Package \S+) Warning(?!.*Font)", log_text, re.M)),
+    }
+
+
 def page_count(log_text: str) -> int | None:
     match = re.search(r"Output written on .*?\((\d+) pages?", log_text)
     return int(match[1]) if match else None
@@ -166,9 +183,23 @@ def check_log(log_text: str, bibliography: str) -> None:
         )
 
 
+AUXILIARY = (".aux", ".bbl", ".bcf", ".blg", ".fdb_latexmk", ".fls", ".log", ".out", ".run.xml", ".pdf")
+
+
+def forget_unfinished_compile(tex: Path) -> None:
+    """Delete TeX's auxiliary files unless the last compile finished: a killed or failed pdflatex can
+    leave a truncated .aux that breaks every later run."""
+    marker = ROOT / tex.with_name(".compile-complete")
+    if not marker.exists():
+        for suffix in AUXILIARY:
+            (ROOT / tex.with_suffix(suffix)).unlink(missing_ok=True)
+    marker.unlink(missing_ok=True)
+
+
 def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: str) -> int | None:
     """Compile; return the page count, or raise a UserError that says what to fix."""
     log_path = tex.with_suffix(".log")
+    forget_unfinished_compile(tex)
     try:
         process = subprocess.Popen(
             latexmk_command(tex),
@@ -203,6 +234,7 @@ def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: s
         hint = missing_file_hint(problem.message) or context_hint(problem.context) or f"see {log_path}"
         raise UserError(problem.where, problem.message, hint)
     check_log(log_text, bibliography)
+    (ROOT / tex.with_name(".compile-complete")).touch()
     return page_count(log_text)
 
 
@@ -219,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     build.add_argument("--source-date", required=True, help="ISO 8601 timestamp written into the PDF")
     build.add_argument("--bibliography", default="paper/references.bib")
     build.add_argument("--timeout", type=int, default=300)
-    copy = commands.add_parser("publish", help="copy a compiled PDF to its user-facing path")
+    copy = commands.add_parser("publish", help="copy a finished PDF (paper or figure) to its user-facing path")
     copy.add_argument("--pdf", type=Path, required=True)
     copy.add_argument("--to", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -231,7 +263,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserError("latexmk", "not installed", "run `make setup` (installs Debian's TeX Live)")
     epoch = int(datetime.fromisoformat(args.source_date).timestamp())
     pages = run_latexmk(args.tex, epoch, args.timeout, args.bibliography)
-    print(f"{args.tex.with_suffix('.pdf')}: {pages} pages")
+    counts = warning_counts(_read(ROOT / args.tex.with_suffix(".log")))
+    print(
+        f"{args.tex.with_suffix('.pdf')}: {pages} pages; TeX warnings: "
+        + ", ".join(f"{n} {k}" for k, n in counts.items())
+    )
     return 0
 
 

@@ -15,6 +15,7 @@ from scripts.compile import (
     page_count,
     tex_environment,
     undefined,
+    warning_counts,
 )
 
 LOG = """This is pdfTeX, Version 3.141592653-2.6-1.40.24
@@ -103,7 +104,10 @@ def test_a_crash_without_an_error_line_points_to_the_log(tmp_path):
 
 
 def test_lock_means_another_build_is_running():
-    assert "another build is running" in explain_failure("LockException:\nError: Directory cannot be locked.")[0]
+    assert (
+        "another Snakemake run holds this folder"
+        in explain_failure("LockException:\nError: Directory cannot be locked.")[0]
+    )
 
 
 def test_user_error_lines_keep_each_hint():
@@ -127,3 +131,14 @@ def test_bib_syntax_error_is_reported_at_the_bib_line():
     assert problem.where == "paper/references.bib:27"
     assert problem.message.startswith('biber: syntax error: found "@misc"')
     assert biber_problem("[1] Biber.pm:135> INFO - ERRORS: 0\n", "x.bib") is None
+
+
+def test_box_and_font_warnings_are_counted():
+    log = (
+        "Overfull \\hbox (12.3pt too wide) in paragraph at lines 3--5\n"
+        "Overfull \\hbox (1.0pt too wide) in paragraph at lines 9--9\n"
+        "Underfull \\vbox (badness 10000) has occurred while \\output is active\n"
+        "LaTeX Font Warning: Font shape `T1/ptm/m/scit' undefined\n"
+        "Package biblatex Warning: Please rerun LaTeX.\n"
+    )
+    assert warning_counts(log) == {"overfull boxes": 2, "underfull boxes": 1, "font warnings": 1, "other warnings": 1}

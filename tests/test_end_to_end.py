@@ -162,7 +162,7 @@ def test_a4_pages_and_all_fonts_embedded(project):
 
 
 def test_cold_build_runs_every_figure_chain_and_redraws_the_committed_figures(project):
-    per_figure = ["plot_figure", "process_figure_data", "validate_data"]
+    per_figure = ["plot_figure", "process_figure_data", "publish_figure", "validate_data"]
     assert jobs_run(project, "cold-build.log") == sorted(
         [*per_figure * 2, "assemble", "compile", "lint_report", "publish"]
     )
@@ -215,6 +215,7 @@ def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
         "plot_figure",
         "process_figure_data",
         "publish",
+        "publish_figure",
         "validate_data",
     ]
 

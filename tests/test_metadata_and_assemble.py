@@ -1,15 +1,18 @@
 """Metadata validation (readable errors naming the key) and the .tex that PyLaTeX writes."""
 
 import copy
+import os
 import re
+import string
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scripts.assemble import build_document, figure_fragment, write_outputs
+from scripts.assemble import build_document, check_typesettable, figure_fragment, tex, write_outputs
 from scripts.common import UserError
 from scripts.metadata import load_metadata, validate_metadata
 from scripts.preflight import preflight
@@ -126,3 +129,33 @@ def test_any_title_becomes_balanced_tex(title):
 
 def test_validate_metadata_accepts_the_shipped_file():
     assert validate_metadata(copy.deepcopy(METADATA))["doi"] == "10.15405/epsbs.2018.03.02.10"
+
+
+TITLE_ALPHABET = st.sampled_from([*string.printable, *"éüßøÅç’“”–—…•©°±×€", "😀", "漢", "Ж", "\u00ad"])
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(alphabet=TITLE_ALPHABET, min_size=1, max_size=40))
+def test_any_title_compiles_or_the_error_names_the_field(tmp_path_factory, title):
+    data = copy.deepcopy(METADATA)
+    data["title"] = title
+    try:
+        check_typesettable(data)
+    except UserError as err:
+        assert err.message.startswith("title: pdflatex cannot typeset")
+        assert err.where.startswith("paper/metadata.yaml:")
+        return
+    folder = tmp_path_factory.mktemp("title")
+    (folder / "t.tex").write_text(
+        "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{epsbs}\n"
+        f"\\PaperTitle{{{tex(title)}}}\n\\begin{{document}}\\EpsbsTitleBlock x\\end{{document}}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+        cwd=folder,
+        env={**os.environ, "TEXINPUTS": f"{Path.cwd() / 'paper'}:"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, (title, result.stdout[-800:])

@@ -76,6 +76,10 @@ def get_validation_reports():
     return [f"build/data/{resource['name']}.json" for resource in PACKAGE["resources"]]
 
 
+def get_plotted_figures():
+    return [f"build/figures/{figure_id}.pdf" for figure_id in FIGURES]
+
+
 def get_processed_tables():
     return [f"build/processed/{figure_id}.csv" for figure_id in FIGURES]
 

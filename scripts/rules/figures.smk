@@ -37,7 +37,7 @@ rule plot_figure:
         table="build/processed/{figure}.csv",
         style="paper/figure-style.mplstyle",
     output:
-        figure="figures/{figure}.pdf",
+        figure="build/figures/{figure}.pdf",
     log:
         "build/logs/plot_figure/{figure}.log",
     params:
@@ -46,3 +46,15 @@ rule plot_figure:
     shell:
         "python -m scripts.figures {params.kind} --table {input.table} --provenance {params.provenance}"
         " --style {input.style} --out {output.figure} > {log} 2>&1"
+
+
+# figures/ is replaced only from a complete plot, so a failed plot leaves the committed figure as it was.
+rule publish_figure:
+    input:
+        figure=rules.plot_figure.output.figure,
+    output:
+        figure="figures/{figure}.pdf",
+    log:
+        "build/logs/publish_figure/{figure}.log",
+    shell:
+        "python -m scripts.compile publish --pdf {input.figure} --to {output.figure} > {log} 2>&1"
