@@ -25,6 +25,7 @@ from scripts.common import ROOT
 SNAKEMAKE_LOG = Path("build/logs/snakemake.log")
 LINT_REPORT = Path("build/lint/report.json")
 BUILD_LOCK = Path("build/.build.lock")
+PREFLIGHT_LOG = Path("build/logs/preflight.log")
 
 
 def failed_logs(snakemake_output: str) -> list[tuple[str, str]]:
@@ -68,6 +69,13 @@ def explain_failure(snakemake_output: str, root: Path = ROOT) -> list[str]:
             "error: another Snakemake run holds this folder",
             "  hint: wait for it to finish; if none is running (it was killed), run `make unlock`",
         ]
+    missing = re.search(r"MissingInputException.*?affected files:\s*\n\s*(\S+)", snakemake_output, re.S)
+    if missing:
+        return [
+            f"error: {missing[1]}: missing input file",
+            f"  hint: restore it (`git checkout -- {missing[1]}`) or create it",
+            f"  log: {SNAKEMAKE_LOG}",
+        ]
     workflow_error = re.search(r"^(error: .*)(?:\n(  hint: .*))?", snakemake_output, re.M)
     if workflow_error:
         return [line for line in workflow_error.groups() if line] + [f"  log: {SNAKEMAKE_LOG}"]
@@ -96,6 +104,23 @@ def lint_summary(report: Path) -> str:
 
 def snakemake_command(targets: Sequence[str], cores: int, extra: Sequence[str] = ()) -> list[str]:
     return [sys.executable, "-m", "snakemake", "--cores", str(cores), "--rerun-incomplete", *extra, *targets]
+
+
+def check_inputs() -> str | None:
+    """Validate the metadata and the files it names before Snakemake reads them (its own YAML error
+    would be a traceback); the message of the first problem, or None."""
+    from scripts.common import UserError
+    from scripts.data import DESCRIPTOR, load_descriptor
+    from scripts.metadata import load_metadata
+    from scripts.preflight import preflight
+
+    try:
+        preflight(load_metadata(), load_descriptor(DESCRIPTOR), ROOT)
+    except UserError as err:
+        (ROOT / PREFLIGHT_LOG).parent.mkdir(parents=True, exist_ok=True)
+        (ROOT / PREFLIGHT_LOG).write_text(f"{err}\n", encoding="utf-8")
+        return str(err)
+    return None
 
 
 def exclusive_lock(path: Path) -> IO[str] | None:
@@ -131,6 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     started = time.perf_counter()
+    problem = check_inputs()
+    if problem:
+        print(problem, file=sys.stderr)
+        print(f"  log: {PREFLIGHT_LOG}", file=sys.stderr)
+        return 1
     lock = exclusive_lock(ROOT / BUILD_LOCK)
     if lock is None:
         print("error: another build is running in this folder", file=sys.stderr)

@@ -84,17 +84,28 @@ def latexmk_command(tex: Path) -> list[str]:
 _FILE_LINE_ERROR = re.compile(r"^(?P<file>\.?/?[^:\s][^:]*\.(?:tex|sty|cls|bbl)):(?P<line>\d+): (?P<message>.*)$")
 
 
+GENERIC_STOPS = ("Emergency stop.", "==> Fatal error occurred, no output PDF file produced!")
+
+
 def first_error(log_text: str) -> TexProblem | None:
-    """The first `file:line: message` error of a -file-line-error log, with two lines of context."""
+    """The first error of a -file-line-error log: where (`file:line`), what, and two lines of context.
+
+    Some errors (a file not found) print as `! LaTeX Error: ...` and are followed by a generic
+    `file:line: Emergency stop.`: the message comes from the first, the place from the second."""
     lines = log_text.splitlines()
+    pending = None
     for index, line in enumerate(lines):
+        if line.startswith("! ") and pending is None:
+            pending = line[2:].removeprefix("LaTeX Error: ").strip()
         match = _FILE_LINE_ERROR.match(line)
         if match:
             context = tuple(text for text in lines[index + 1 : index + 6] if re.match(r"^(l\.\d+|\s{2,}\S)", text))[:2]
             where = f"{match['file'].removeprefix('./')}:{match['line']}"
-            return TexProblem(where, match["message"].removeprefix("LaTeX Error: ").strip(), context)
-    fatal = next((line for line in lines if line.startswith("! ")), None)
-    return TexProblem("build/tex/paper.tex", fatal[2:].strip()) if fatal else None
+            message = match["message"].removeprefix("LaTeX Error: ").strip()
+            if message in GENERIC_STOPS and pending:
+                message = pending
+            return TexProblem(where, message, context)
+    return TexProblem("build/tex/paper.tex", pending) if pending else None
 
 
 def missing_file_hint(message: str) -> str:
@@ -102,6 +113,10 @@ def missing_file_hint(message: str) -> str:
     if not match:
         return ""
     name = match[1]
+    if name.startswith("/") or "../" in name:
+        return "TeX may read only files inside the project (openin_any=p): use a path relative to the project root"
+    if not name.endswith((".sty", ".cls")):
+        return "check the file name; \\input paths are relative to the project root, e.g. paper/sections/..."
     package = DEBIAN_PACKAGE_OF.get(name)
     if package:
         return f"{name} is in the Debian package {package}: apt-get install {package}"
@@ -164,8 +179,25 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
 
+def unclosed_group(sections: Path = SECTIONS) -> str:
+    """`file:line` of the first section with an unbalanced brace, found by the lint's LaTeX parser."""
+    from scripts.lint.parse import parse_nodes
+
+    for path in sorted(Path(sections).glob("*.tex")):
+        _, _, problems = parse_nodes(path.read_text(encoding="utf-8", errors="replace"))
+        if problems:
+            return f"{path.as_posix()}:{problems[0].line}"
+    return str(sections)
+
+
 def check_log(log_text: str, bibliography: str) -> None:
-    """Turn what a successful run still left broken (citations, references) into a UserError."""
+    """Turn what a successful run still left broken (groups, citations, references) into a UserError."""
+    if "occurred inside a group at level" in log_text:
+        raise UserError(
+            unclosed_group(),
+            "a { is never closed (TeX reached the end of the document inside a group)",
+            "close the group; `make lint` shows the line as P001",
+        )
     citations = undefined("Citation", log_text)
     if citations:
         more = f" (and {len(citations) - 1} more)" if len(citations) > 1 else ""

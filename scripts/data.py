@@ -64,6 +64,19 @@ def check_hash(path: Path, expected: str) -> None:
         )
 
 
+def check_utf8(path: Path) -> None:
+    """A raw file must be UTF-8 text (a byte-order mark is fine); say where it is not."""
+    data = Path(path).read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise UserError(
+            f"{path}:{line}", f"byte 0x{data[err.start]:02x} in column {column} is not UTF-8", "save the file as UTF-8"
+        ) from None
+
+
 def rehash_descriptor(path: Path = DESCRIPTOR) -> dict[str, Any]:
     """Record each resource's current sha256 and size in the descriptor."""
     descriptor = load_descriptor(path)
@@ -89,6 +102,7 @@ def validate_resource(resource: dict[str, Any], basepath: Path) -> dict[str, Any
     if not data_path.is_file():
         raise UserError(str(data_path), "raw data file not found", f"it is listed in {DESCRIPTOR}")
     check_hash(data_path, resource.get("hash", ""))
+    check_utf8(data_path)
     checked = {k: v for k, v in resource.items() if k not in ("hash", "bytes")}  # hash checked above
     report = Resource(checked, basepath=str(basepath)).validate()
     task = report.tasks[0]
@@ -136,9 +150,18 @@ def read_csv_columns(path: Path, columns: list[str]) -> pd.DataFrame:
 # --- Figure 1: the 24-hour online poll ----------------------------------------------------------
 
 
-def parse_poll(frame: pd.DataFrame) -> pd.DataFrame:
+def parse_poll(frame: pd.DataFrame, source: str = "poll responses") -> pd.DataFrame:
+    """Submission times as UTC timestamps; a time that is not ISO 8601 is a UserError at its row."""
     frame = frame.copy()
-    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True, format="ISO8601")
+    parsed = pd.to_datetime(frame["submitted_at"], utc=True, format="ISO8601", errors="coerce")
+    if parsed.isna().any():
+        row = int(parsed.isna().to_numpy().argmax())
+        raise UserError(
+            f"{source}:{row + 2}",  # + header line, 1-based
+            f"column 'submitted_at': '{frame['submitted_at'].iloc[row]}' is not an ISO 8601 time",
+            "write times with their UTC offset, e.g. 2015-10-30T09:12:33+08:00",
+        )
+    frame["submitted_at"] = parsed
     return frame
 
 
@@ -194,10 +217,15 @@ def summarise_poll(frame: pd.DataFrame, options: Sequence[dict[str, str]], confi
 
 
 def process_poll(
-    raw: pd.DataFrame, opened_at: str, window_hours: float, options: Sequence[dict[str, str]], confidence: float
+    raw: pd.DataFrame,
+    opened_at: str,
+    window_hours: float,
+    options: Sequence[dict[str, str]],
+    confidence: float,
+    source: str = "poll responses",
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Window, then repeat respondents, then unknown answers; return the summary and what was dropped."""
-    frame = parse_poll(raw)
+    frame = parse_poll(raw, source)
     in_window = poll_window(frame, opened_at, window_hours)
     first = drop_repeat_respondents(in_window)
     valid = known_answers(first, [o["value"] for o in options])
@@ -275,7 +303,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "poll":
         options = field(find_resource(descriptor, args.resource), "answer")["answerOptions"]
         table, dropped = process_poll(
-            read_csv_columns(args.raw, POLL_COLUMNS), args.opened_at, args.window_hours, options, args.confidence
+            read_csv_columns(args.raw, POLL_COLUMNS),
+            args.opened_at,
+            args.window_hours,
+            options,
+            args.confidence,
+            str(args.raw),
         )
         write_table(table, args.out)
         print(f"{args.raw}: " + ", ".join(f"{k} {v}" for k, v in dropped.items()))

@@ -18,7 +18,20 @@ def _where(keys: list[str | int]) -> str:
     return f"{METADATA}:{line}" if line else str(METADATA)
 
 
+# Files the workflow needs by convention (not named in the metadata).
+CONVENTIONAL_FILES = ("paper/epsbs.sty", "paper/figure-style.mplstyle")
+
+
 def preflight(metadata: dict[str, Any], package: dict[str, Any], root: Path = Path(".")) -> None:
+    for name in CONVENTIONAL_FILES:
+        if not (root / name).is_file():
+            raise UserError(name, "missing; the build needs it", f"restore it with `git checkout -- {name}`")
+    for resource in package.get("resources", []):
+        raw = Path("data") / resource.get("path", "")
+        if not (root / raw).is_file():
+            raise UserError(
+                str(raw), f"raw data of '{resource.get('name')}' is missing", "data/datapackage.json lists it"
+            )
     for index, section in enumerate(metadata["sections"]):
         if not (root / section["file"]).is_file():
             raise UserError(
@@ -27,7 +40,11 @@ def preflight(metadata: dict[str, Any], package: dict[str, Any], root: Path = Pa
                 "create the file, or remove the section from paper/metadata.yaml",
             )
     if not (root / metadata["bibliography"]).is_file():
-        raise UserError(_where(["bibliography"]), f"bibliography {metadata['bibliography']} does not exist")
+        raise UserError(
+            _where(["bibliography"]),
+            f"bibliography {metadata['bibliography']} does not exist",
+            "correct the path, or restore the file",
+        )
     resources = {resource["name"] for resource in package.get("resources", [])}
     for index, figure in enumerate(metadata["figures"]):
         if figure["data"] not in resources:

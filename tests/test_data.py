@@ -177,3 +177,11 @@ def test_non_numeric_value_is_reported_with_row_and_column(tmp_path):
         validate_resource(resource, tmp_path)
     assert caught.value.where.endswith("threat_survey.csv:4")
     assert "column 'value'" in caught.value.message and "'forty'" in caught.value.message
+
+
+def test_a_time_that_is_not_iso_8601_is_reported_at_its_row():
+    raw = poll([(1, "2015-10-30T01:00:00+08:00", "a", "support"), (2, "30/10/2015 02:00", "b", "oppose")])
+    with pytest.raises(UserError) as caught:
+        process_poll(raw, OPENED, 24, OPTIONS, 0.95, "data/raw/poll.csv")
+    assert caught.value.where == "data/raw/poll.csv:3"
+    assert "'30/10/2015 02:00'" in caught.value.message

@@ -4,13 +4,12 @@ Slow (about 90 s): one cold build, then edits that each rerun part of the workfl
 """
 
 import re
-import shutil
 import subprocess
 import sys
 import unicodedata
-from pathlib import Path
 
 import pytest
+from helpers import jobs_run, run_build
 from pybtex.database import parse_file
 from pypdf import PdfReader
 
@@ -19,45 +18,6 @@ from scripts.metadata import load_metadata
 
 PUBLISHED = ROOT / "tests" / "fixtures" / "published-text.txt"
 METADATA = load_metadata(ROOT / "paper" / "metadata.yaml")
-
-
-def run_build(project: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "scripts.build", "--cores", "2"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def jobs_run(project: Path, log_name: str = "snakemake.log") -> list[str]:
-    log = (project / "build/logs" / log_name).read_text()
-    return sorted(rule for rule in re.findall(r"^Finished jobid: \d+ \(Rule: (\w+)\)", log, re.M) if rule != "all")
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A copy of the project's sources (what git would check out), built once from scratch."""
-    root = tmp_path_factory.mktemp("project")
-    files = (
-        subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, files):
-        if (ROOT / name).is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, root / name)
-    result = run_build(root)
-    assert result.returncode == 0, result.stderr
-    shutil.copy(root / "build/logs/snakemake.log", root / "build/logs/cold-build.log")
-    return root
 
 
 @pytest.fixture(scope="module")

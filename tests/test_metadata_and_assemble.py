@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from scripts.assemble import build_document, check_typesettable, figure_fragment, tex, write_outputs
 from scripts.common import UserError
+from scripts.data import load_descriptor
 from scripts.metadata import load_metadata, validate_metadata
 from scripts.preflight import preflight
 
@@ -68,7 +69,7 @@ def test_section_file_that_does_not_exist_is_reported_against_the_metadata(tmp_p
     data = copy.deepcopy(METADATA)
     data["sections"][5]["file"] = "paper/sections/99-missing.tex"
     with pytest.raises(UserError) as caught:
-        preflight(data, {"resources": [{"name": "poll-responses"}, {"name": "threat-survey"}]})
+        preflight(data, load_descriptor())
     assert "paper/sections/99-missing.tex" in caught.value.message
     assert caught.value.where.startswith("paper/metadata.yaml:")
 

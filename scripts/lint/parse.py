@@ -180,6 +180,30 @@ def plain_text(nodes) -> str:
     return "".join(parts)
 
 
+def unclosed_brace(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first { that is never closed, skipping \\{ and % comments."""
+    opened: list[int] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "%":
+            index = text.find("\n", index)
+            index = len(text) if index < 0 else index
+            continue
+        if char == "{":
+            opened.append(index)
+        elif char == "}" and opened:
+            opened.pop()
+        index += 1
+    if not opened:
+        return None
+    line = text.count("\n", 0, opened[0]) + 1
+    return line, opened[0] - (text.rfind("\n", 0, opened[0]) + 1) + 1
+
+
 def parse_nodes(text: str) -> tuple[list, LatexWalker, list[Problem]]:
     """Nodes of a whole file; a syntax error is a problem with its position, then a tolerant parse."""
     problems = []
@@ -188,7 +212,11 @@ def parse_nodes(text: str) -> tuple[list, LatexWalker, list[Problem]]:
         nodes, _, _ = walker.get_latex_nodes()
     except LatexWalkerParseError as err:
         message = err.msg.rstrip(".") if err.msg else "LaTeX syntax error"
-        problems.append(Problem(err.lineno or 1, (err.colno or 0) + 1, "P001", f"{message} (unbalanced braces?)"))
+        where = unclosed_brace(text) if "expecting '}'" in message else None
+        if where:
+            problems.append(Problem(*where, "P001", "a { is never closed"))
+        else:
+            problems.append(Problem(err.lineno or 1, (err.colno or 0) + 1, "P001", f"{message} (unbalanced braces?)"))
         walker = _walker(text, tolerant=True)
         nodes, _, _ = walker.get_latex_nodes()
     return nodes, walker, problems

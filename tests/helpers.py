@@ -1,0 +1,46 @@
+"""Helpers for the tests that build a whole copy of the project (end to end, broken-input corpus)."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_build(project: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.build", "--cores", "2"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def jobs_run(project: Path, log_name: str = "snakemake.log") -> list[str]:
+    log = (project / "build/logs" / log_name).read_text()
+    return sorted(rule for rule in re.findall(r"^Finished jobid: \d+ \(Rule: (\w+)\)", log, re.M) if rule != "all")
+
+
+def copy_project(root: Path) -> Path:
+    """A built copy of the project's sources (what git would check out) in `root`."""
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, root / name)
+    result = run_build(root)
+    assert result.returncode == 0, result.stderr
+    shutil.copy(root / "build/logs/snakemake.log", root / "build/logs/cold-build.log")
+    return root
