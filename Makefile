@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: all pdf lint setup tex test check format rehash unlock clean
+.PHONY: all pdf lint check-reproducible setup tex test check format rehash unlock clean
 
 all: pdf
 
@@ -15,12 +15,16 @@ pdf: setup
 lint: setup
 	@$(BIN)/python -m scripts.build lint --cores $(CORES)
 
+# Build twice in two temporary folders and compare every output byte for byte.
+check-reproducible: setup
+	@$(BIN)/python -m scripts.reproduce --cores $(CORES)
+
 setup: $(VENV)/.installed tex
 
 # A virtual environment with the pinned packages; remade when requirements.txt changes.
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { scripts/install-python-venv.sh && $(PYTHON) -m venv $(VENV); }
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@$(BIN)/python -m pip install -qq --disable-pip-version-check -r requirements.txt
 	@touch $@
 
 tex:

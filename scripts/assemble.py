@@ -168,6 +168,8 @@ def build_document(metadata: dict[str, Any]) -> Document:
     document.packages.append(Package("epsbs"))
     preamble = document.preamble
     preamble.append(Command("addbibresource", NoEscape(metadata["bibliography"])))
+    # A fixed PDF trailer /ID (pdfTeX derives it from the job name and time otherwise).
+    preamble.append(NoEscape(rf"\ifdefined\pdftrailerid\pdftrailerid{{{tex('doi:' + metadata['doi'])}}}\fi"))
     preamble.append(NoEscape(rf"\captionsetup[figure]{{labelsep={journal['caption_separator']}}}"))
     if journal["zero_pad_figure_numbers"]:
         preamble.append(NoEscape(r"\makeatletter\renewcommand{\thefigure}{\two@digits{\value{figure}}}\makeatother"))

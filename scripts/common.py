@@ -65,6 +65,28 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def project_files(root: Path = ROOT) -> list[str]:
+    """The project's source files, as git would check them out (tracked and not ignored)."""
+    import subprocess
+
+    listing = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return sorted(name for name in listing.split("\0") if name and (root / name).is_file())
+
+
+def copy_project_files(destination: Path, root: Path = ROOT) -> None:
+    """Copy the project's sources to `destination` (mtimes kept), for a build elsewhere."""
+    import shutil
+
+    for name in project_files(root):
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, destination / name)
+
+
 def run_main(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> None:
     """Run a stage's `main`: a UserError becomes its readable message and exit status 1."""
     try:

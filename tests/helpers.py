@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scripts.common import ROOT, copy_project_files
 
 
 def run_build(project: Path) -> subprocess.CompletedProcess:
@@ -26,20 +26,7 @@ def jobs_run(project: Path, log_name: str = "snakemake.log") -> list[str]:
 
 def copy_project(root: Path) -> Path:
     """A built copy of the project's sources (what git would check out) in `root`."""
-    files = (
-        subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, files):
-        if (ROOT / name).is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, root / name)
+    copy_project_files(root, ROOT)
     result = run_build(root)
     assert result.returncode == 0, result.stderr
     shutil.copy(root / "build/logs/snakemake.log", root / "build/logs/cold-build.log")
