@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -137,6 +138,17 @@ def exclusive_lock(path: Path) -> IO[str] | None:
     return handle
 
 
+def stop_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when this build dies, so that a killed build never
+    leaves Snakemake running behind the build lock."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: Ctrl-C still reaches the whole process group
+        pass
+
+
 def run_snakemake(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         command,
@@ -146,6 +158,7 @@ def run_snakemake(command: list[str], env: dict[str, str]) -> subprocess.Complet
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=stop_with_parent,
     )
 
 

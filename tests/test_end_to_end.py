@@ -160,6 +160,14 @@ def test_editing_a_section_reruns_only_compile_publish_and_lint(project):
     assert jobs_run(project) == ["compile", "lint_report", "publish"]
 
 
+def test_editing_a_stage_module_reruns_that_stage(project):
+    module = project / "scripts/assemble.py"
+    module.write_text(module.read_text() + "\n# an edit to the assembly code\n")
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    assert "assemble" in jobs_run(project)
+
+
 def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
     raw = project / "data/raw/threat_survey.csv"
     lines = raw.read_text().splitlines()

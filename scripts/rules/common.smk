@@ -1,5 +1,6 @@
 # Helpers shared by the rules: the validated metadata (config), the data package, and input functions.
 import json
+from pathlib import Path
 import shlex
 
 from scripts.common import UserError
@@ -86,3 +87,7 @@ def get_processed_tables():
 
 def get_figure_fragments():
     return [f"build/tex/figure-{figure_id}.tex" for figure_id in FIGURES]
+
+
+def get_lint_code():
+    return sorted(str(path) for path in Path("scripts/lint").glob("*.py"))

@@ -1,10 +1,12 @@
 # Raw data -> validated -> processed table -> figure. One chain per figure, so a changed raw file
-# reruns only its own figure.
+# reruns only its own figure. Each rule lists its stage's module as an input (`code`): Snakemake does
+# not track the code that a shell command runs, and a changed stage must rerun.
 
 
 rule validate_data:
     input:
         raw=get_raw_file,
+        code="scripts/data.py",
     output:
         report="build/data/{resource}.json",
     log:
@@ -19,6 +21,7 @@ rule process_figure_data:
     input:
         raw=get_raw_file,
         validation=get_validation_report,
+        code="scripts/data.py",
     output:
         table="build/processed/{figure}.csv",
     log:
@@ -36,6 +39,7 @@ rule plot_figure:
     input:
         table="build/processed/{figure}.csv",
         style="paper/figure-style.mplstyle",
+        code="scripts/figures.py",
     output:
         figure="build/figures/{figure}.pdf",
     log:

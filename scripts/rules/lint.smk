@@ -8,6 +8,7 @@ rule lint_report:
         sections=SECTION_FILES,
         bibliography=config["bibliography"],
         pdf=rules.publish.output.pdf,
+        code=get_lint_code(),
     output:
         json="build/lint/report.json",
         markdown="build/lint/report.md",

@@ -5,6 +5,7 @@
 rule assemble:
     input:
         metadata="paper/metadata.yaml",
+        code="scripts/assemble.py",
     output:
         tex="build/tex/paper.tex",
         fragments=get_figure_fragments(),
@@ -27,6 +28,7 @@ rule compile:
         # Not read by TeX: with the tables as inputs, a build from a fresh clone runs every figure's
         # chain (checking the raw data's hashes, redrawing figures/) instead of trusting figures/.
         tables=get_processed_tables(),
+        code="scripts/compile.py",
     output:
         pdf="build/tex/paper.pdf",
     log:
