@@ -4,8 +4,10 @@ Slow (about 90 s): one cold build, then edits that each rerun part of the workfl
 """
 
 import re
+import signal
 import subprocess
 import sys
+import time
 import unicodedata
 
 import pytest
@@ -186,6 +188,37 @@ def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
         "publish_figure",
         "validate_data",
     ]
+
+
+def test_a_second_build_in_the_same_folder_is_turned_away(project):
+    section = project / "paper/sections/04-purpose-of-the-study.tex"
+    section.write_text(section.read_text() + "\nA sentence that makes the first build compile.\n")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "scripts.build", "--cores", "1"], cwd=project, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        time.sleep(1.5)  # the first build holds the lock while it compiles
+        second = run_build(project)
+    finally:
+        first.wait(timeout=300)
+    assert second.returncode == 1
+    assert second.stderr.startswith("error: another build is running in this folder")
+    assert first.returncode == 0
+
+
+def test_a_killed_build_can_be_rerun_and_finishes(project):
+    good = (project / "build/paper.pdf").read_bytes()
+    section = project / "paper/sections/04-purpose-of-the-study.tex"
+    original = section.read_text()
+    section.write_text(original + "\nAnother sentence, so that the killed build was compiling.\n")
+    build = subprocess.Popen([sys.executable, "-m", "scripts.build", "--cores", "1"], cwd=project)
+    time.sleep(6)  # inside latexmk
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    section.write_text(original)
+    result = run_build(project)
+    assert result.returncode == 0, result.stderr
+    assert (project / "build/paper.pdf").read_bytes() == good
 
 
 @pytest.mark.parametrize(
