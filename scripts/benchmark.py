@@ -28,6 +28,7 @@ from pathlib import Path
 
 from scripts.common import ROOT, copy_project_files
 from scripts.compile import latexmk_command, tex_environment
+from scripts.figures import plot_command
 from scripts.metadata import load_metadata, source_date_epoch
 
 
@@ -48,23 +49,8 @@ def floor(folder: Path) -> float:
     started = time.perf_counter()
     for figure in metadata["figures"]:
         table = folder / f"build/processed/{figure['id']}.csv"
-        run(
-            [
-                sys.executable,
-                "-m",
-                "scripts.figures",
-                figure["kind"],
-                "--table",
-                str(table),
-                "--provenance",
-                "illustrative",
-                "--style",
-                "paper/figure-style.mplstyle",
-                "--out",
-                f"/tmp/bench-{figure['id']}.pdf",
-            ],
-            folder,
-        )
+        out = Path(f"/tmp/bench-{figure['id']}.pdf")
+        run(plot_command(figure["kind"], table, "illustrative", Path("paper/figure-style.mplstyle"), out), folder)
     for suffix in (".aux", ".bbl", ".bcf", ".blg", ".fdb_latexmk", ".fls", ".log", ".out", ".run.xml", ".pdf"):
         (folder / "build/tex/paper").with_suffix(suffix).unlink(missing_ok=True)
     env = tex_environment(source_date_epoch(metadata))

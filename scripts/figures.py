@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,6 +118,24 @@ def render(kind: str, table: pd.DataFrame, style: Path, illustrative: bool) -> b
     figure.savefig(buffer, format="pdf", bbox_inches="tight", metadata=PDF_METADATA)
     plt.close(figure)
     return buffer.getvalue()
+
+
+def plot_command(kind: str, table: Path, provenance: str, style: Path, out: Path) -> list[str]:
+    """The command line that makes one figure, as the workflow runs it."""
+    return [
+        sys.executable,
+        "-m",
+        "scripts.figures",
+        kind,
+        "--table",
+        str(table),
+        "--provenance",
+        provenance,
+        "--style",
+        str(style),
+        "--out",
+        str(out),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from pypdf import PdfReader
 
-from scripts.figures import ILLUSTRATIVE_MARK, render
+from scripts.figures import ILLUSTRATIVE_MARK, plot_command, render
 from scripts.metadata import load_metadata
 
 STYLE = Path("paper/figure-style.mplstyle")
@@ -72,21 +72,5 @@ def test_committed_figures_are_what_the_code_makes_from_the_committed_data(tmp_p
             check=True,
             capture_output=True,
         )
-        subprocess.run(
-            [
-                *python,
-                "scripts.figures",
-                figure["kind"],
-                "--table",
-                str(table),
-                "--provenance",
-                "illustrative",
-                "--style",
-                str(STYLE),
-                "--out",
-                str(out),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        subprocess.run(plot_command(figure["kind"], table, "illustrative", STYLE, out), check=True, capture_output=True)
         assert out.read_bytes() == Path(f"figures/{figure['id']}.pdf").read_bytes(), figure["id"]
