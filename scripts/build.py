@@ -138,6 +138,38 @@ def exclusive_lock(path: Path) -> IO[str] | None:
     return handle
 
 
+# A process with one of these in its command line, working in the project folder, belongs to a build.
+BUILD_PROCESS_WORDS = ("snakemake", "latexmk", "pdflatex", "biber", "-m scripts.")
+
+
+def leftover_processes(root: Path) -> list[int]:
+    """Processes of an earlier build still working in `root` (read from Linux's /proc)."""
+    ours = {os.getpid(), os.getppid()}
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in ours:
+            continue
+        try:
+            if Path(os.readlink(entry / "cwd")) != root:
+                continue
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(word in command for word in BUILD_PROCESS_WORDS) and "scripts.build" not in command:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for_leftovers(root: Path, seconds: float = 60) -> bool:
+    """Wait until a killed build's processes (shutting down after SIGTERM) are gone; False on time-out."""
+    deadline = time.monotonic() + seconds
+    while leftover_processes(root):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def stop_with_parent() -> None:
     """In the child: ask Linux to send SIGTERM when this build dies, so that a killed build never
     leaves Snakemake running behind the build lock."""
@@ -180,6 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("  hint: wait for it to finish, then build again", file=sys.stderr)
         return 1
     with lock:
+        if not wait_for_leftovers(ROOT):
+            print("error: an earlier build in this folder is still shutting down", file=sys.stderr)
+            print("  hint: wait a minute, then build again", file=sys.stderr)
+            return 1
         command = snakemake_command(args.targets, args.cores, extra)
         result = run_snakemake(command, env)
         if "LockException" in result.stdout:

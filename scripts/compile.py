@@ -244,6 +244,14 @@ def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: s
         )
     except FileNotFoundError:
         raise UserError("latexmk", "not installed", "run `make setup` (installs Debian's TeX Live)") from None
+
+    def stop_latexmk(signum: int, _frame: object) -> None:
+        # latexmk runs in its own process group (for the time limit): take it down with this step,
+        # so that no orphaned pdflatex keeps writing build/tex after the step was stopped.
+        os.killpg(process.pid, signal.SIGKILL)
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop_latexmk) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -252,6 +260,9 @@ def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: s
         raise UserError(
             str(tex), f"LaTeX did not finish within {timeout} s", "look for a loop in the last edited section"
         ) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print(output.decode("utf-8", errors="replace"))
     log_text = _read(ROOT / log_path)
     if process.returncode != 0:
