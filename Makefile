@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: all pdf lint check-reproducible setup tex test check format rehash unlock clean
+.PHONY: all pdf lint verify archive verify-archive report check-reproducible setup tex test check format rehash unlock clean
 
 all: pdf
 
@@ -14,6 +14,24 @@ pdf: setup
 # The structure lint alone (it also runs in every build, which prints its summary); fails on errors.
 lint: setup
 	@$(BIN)/python -m scripts.build lint --cores $(CORES)
+
+# For editors: redraw every figure from the raw data in a clean temporary folder and compare it with
+# figures/ and with the manifest of build/paper.pdf (or PDF=path); report in build/verify/report.html.
+verify: $(if $(PDF),setup,pdf)
+	@$(BIN)/python -m scripts.verify --cores $(CORES) $(if $(PDF),--pdf "$(PDF)")
+
+# For archivists: one .tar.gz in build/archive/ that rebuilds to the same PDF (checked by verify-archive).
+archive: setup
+	@$(BIN)/python -m scripts.build archive --cores $(CORES)
+
+verify-archive: setup
+	@$(if $(ARCHIVE),,echo "error: no archive given" >&2; echo "  hint: make verify-archive ARCHIVE=build/archive/<name>.tar.gz" >&2; exit 2)
+	@$(BIN)/python -m scripts.archive verify "$(ARCHIVE)" --cores $(CORES)
+
+# Snakemake's own HTML report of the workflow, with the figures and the PDF: build/report.html.
+report: pdf
+	@$(BIN)/python -m snakemake --report build/report.html >build/logs/report.log 2>&1 && echo "build/report.html" \
+		|| { echo "error: Snakemake could not write its report" >&2; echo "  log: build/logs/report.log" >&2; exit 1; }
 
 # Build twice in two temporary folders and compare every output byte for byte.
 check-reproducible: setup

@@ -3,6 +3,7 @@
 #   data/raw -> validate_data -> process_figure_data -> plot_figure -> publish_figure -> figures/
 #   paper/metadata.yaml -> assemble -> build/tex/paper.tex -> compile -> publish -> build/paper.pdf
 #   paper sources + PDF -> lint_report -> build/lint/report.{json,md}; `lint` fails on lint errors
+#   figures + raw data + PDF -> verify_report (`make verify`) -> archive (`make archive`)
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -11,10 +12,14 @@ min_version("9.0")
 configfile: "paper/metadata.yaml"
 
 
+report: "scripts/report/workflow.rst"
+
+
 include: "scripts/rules/common.smk"
 include: "scripts/rules/figures.smk"
 include: "scripts/rules/paper.smk"
 include: "scripts/rules/lint.smk"
+include: "scripts/rules/archive.smk"
 
 
 # Besides the PDF, `all` asks for the steps' own outputs: a failed step deletes its output, and

@@ -23,6 +23,7 @@ from pylatex.utils import escape_latex
 
 from scripts.common import UserError, atomic_write_text, run_main
 from scripts.metadata import METADATA, figure_path, is_unknown, load_metadata, yaml_line
+from scripts.provenance import MANIFEST_TEX
 
 ILLUSTRATIVE_CAPTION = (
     "The values shown are illustrative stand-ins generated for this reproduction; "
@@ -199,6 +200,9 @@ def build_document(metadata: dict[str, Any]) -> Document:
         )
     )
 
+    # The provenance manifest (scripts/provenance.py): attached when the workflow made it, so a plain
+    # pdflatex run on this file works without it.
+    document.append(NoEscape(rf"\InputIfFileExists{{{MANIFEST_TEX.as_posix()}}}{{}}{{}}"))
     document.append(Command("EpsbsTitleBlock"))
     document.append(NoEscape(r"\begin{abstract}" + tex(" ".join(metadata["abstract"].split())) + r"\end{abstract}"))
     for section in metadata["sections"]:

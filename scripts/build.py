@@ -34,7 +34,7 @@ def failed_logs(snakemake_output: str) -> list[tuple[str, str]]:
     found = []
     for block in re.split(r"(?=^Error in rule )", snakemake_output, flags=re.M)[1:]:
         rule = re.match(r"Error in rule (\S+?):", block)
-        log = re.search(r"^\s+log: (\S+)", block, re.M)
+        log = re.search(r"^\s+log: ([^,\s]+)", block, re.M)  # the first of a rule's logs
         if rule:
             found.append((rule[1], log[1] if log else ""))
     return found
@@ -232,8 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"build failed after {seconds:.1f} s; the last good PDF and figures are unchanged", file=sys.stderr)
         return 1
     jobs = len(re.findall(r"^Finished jobid: \d+ \(Rule: (?!all\))", result.stdout, re.M))
-    pdf = ROOT / "build" / "paper.pdf"
-    summary = f"{pdf.relative_to(ROOT)}: {pdf.stat().st_size:,} bytes" if pdf.exists() else "done"
+    made = sorted((ROOT / "build/archive").glob("*.tar.gz")) if "archive" in args.targets else []
+    made = made or [ROOT / "build" / "paper.pdf"]
+    summary = f"{made[0].relative_to(ROOT)}: {made[0].stat().st_size:,} bytes" if made[0].exists() else "done"
     print(f"{summary} ({jobs} step{'s' if jobs != 1 else ''} ran, {seconds:.1f} s)")
     if "lint" not in args.targets and (ROOT / LINT_REPORT).exists():
         print(lint_summary(ROOT / LINT_REPORT))

@@ -47,6 +47,12 @@ def load_yaml(path: Path) -> Any:
         raise UserError(where, f"invalid YAML: {problem}", "check the indentation and quotes on that line") from None
 
 
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never half of one."""
     path = Path(path)
@@ -55,6 +61,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it private; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -66,9 +73,14 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def project_files(root: Path = ROOT) -> list[str]:
-    """The project's source files, as git would check them out (tracked and not ignored)."""
+    """The project's source files, as git would check them out (tracked and not ignored).
+
+    Outside a git checkout (an unpacked archive, a copied folder) every file that .gitignore does not
+    exclude."""
     import subprocess
 
+    if not (root / ".git").exists():
+        return ignored_filtered_files(root)
     listing = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=root,
@@ -76,6 +88,27 @@ def project_files(root: Path = ROOT) -> list[str]:
         check=True,
     ).stdout.decode()
     return sorted(name for name in listing.split("\0") if name and (root / name).is_file())
+
+
+def ignored_filtered_files(root: Path) -> list[str]:
+    """Files under `root` that the project's .gitignore (simple name and glob lines) does not exclude."""
+    from fnmatch import fnmatch
+
+    ignore = root / ".gitignore"
+    patterns = [".git/"]
+    if ignore.exists():
+        patterns += [line.strip() for line in ignore.read_text(encoding="utf-8").splitlines()]
+    patterns = [pattern for pattern in patterns if pattern and not pattern.startswith("#")]
+
+    def ignored(name: str, is_folder: bool) -> bool:
+        return any(fnmatch(name, pattern.rstrip("/")) for pattern in patterns if is_folder or not pattern.endswith("/"))
+
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not ignored(name, True)]  # prune: never walk .venv
+        relative = Path(folder).relative_to(root)
+        found += [(relative / name).as_posix() for name in files if not ignored(name, False)]
+    return sorted(found)
 
 
 def copy_project_files(destination: Path, root: Path = ROOT) -> None:

@@ -25,6 +25,7 @@ OUTPUTS = (
     "build/paper.pdf",
     "build/tex/paper.tex",
     "build/tex/figure-*.tex",
+    "build/provenance/manifest.*",
     "figures/*.pdf",
     "build/processed/*.csv",
     "build/data/*.json",

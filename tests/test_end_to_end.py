@@ -126,7 +126,7 @@ def test_a4_pages_and_all_fonts_embedded(project):
 def test_cold_build_runs_every_figure_chain_and_redraws_the_committed_figures(project):
     per_figure = ["plot_figure", "process_figure_data", "publish_figure", "validate_data"]
     assert jobs_run(project, "cold-build.log") == sorted(
-        [*per_figure * 2, "assemble", "compile", "lint_report", "publish"]
+        [*per_figure * 2, "assemble", "compile", "lint_report", "manifest", "publish"]
     )
     for figure in METADATA["figures"]:
         path = f"figures/{figure['id']}.pdf"
@@ -182,6 +182,7 @@ def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
     assert jobs_run(project) == [
         "compile",
         "lint_report",
+        "manifest",
         "plot_figure",
         "process_figure_data",
         "publish",

@@ -3,10 +3,12 @@ import json
 from pathlib import Path
 import shlex
 
-from scripts.common import UserError
+from scripts.archive import ARCHIVED_OUTPUTS, archive_name
+from scripts.common import UserError, project_files
 from scripts.data import DESCRIPTOR, find_resource, load_descriptor, provenance_status
 from scripts.metadata import figure_path, validate_metadata
 from scripts.preflight import preflight
+from scripts.provenance import FIGURE_CODE, MANIFEST_JSON, MANIFEST_TEX
 
 try:
     validate_metadata(config)
@@ -69,6 +71,10 @@ def get_provenance_args(wildcards):
     )
 
 
+def get_raw_files():
+    return [f"{DESCRIPTOR.parent}/{resource['path']}" for resource in PACKAGE["resources"]]
+
+
 def get_figure_files():
     return [figure_path(figure_id) for figure_id in FIGURES]
 
@@ -91,3 +97,8 @@ def get_figure_fragments():
 
 def get_lint_code():
     return sorted(str(path) for path in Path("scripts/lint").glob("*.py"))
+
+
+def get_project_files(wildcards):
+    """The project's sources as git sees them (a function: listed only when the archive is wanted)."""
+    return project_files()

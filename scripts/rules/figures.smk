@@ -41,7 +41,12 @@ rule plot_figure:
         style="paper/figure-style.mplstyle",
         code="scripts/figures.py",
     output:
-        figure="build/figures/{figure}.pdf",
+        figure=report(
+            "build/figures/{figure}.pdf",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "{figure}"},
+        ),
     log:
         "build/logs/plot_figure/{figure}.log",
     params:

@@ -17,6 +17,25 @@ rule assemble:
         "python -m scripts.assemble --metadata {input.metadata} --out {output.tex} {params.provenance} > {log} 2>&1"
 
 
+# The provenance manifest that compile attaches to the PDF: sha256 of each figure, its code and raw
+# data, the data's provenance status, and the Python, package and TeX versions.
+rule manifest:
+    input:
+        figures=get_figure_files(),
+        raw=get_raw_files(),
+        code=["scripts/provenance.py", *FIGURE_CODE],
+        requirements="requirements.txt",
+    output:
+        json=MANIFEST_JSON.as_posix(),
+        tex=MANIFEST_TEX.as_posix(),
+    log:
+        "build/logs/manifest.log",
+    params:
+        provenance=get_provenance_args,
+    shell:
+        "python -m scripts.provenance write --json {output.json} --tex {output.tex} > {log} 2>&1"
+
+
 rule compile:
     input:
         tex=rules.assemble.output.tex,
@@ -28,6 +47,7 @@ rule compile:
         # Not read by TeX: with the tables as inputs, a build from a fresh clone runs every figure's
         # chain (checking the raw data's hashes, redrawing figures/) instead of trusting figures/.
         tables=get_processed_tables(),
+        manifest=rules.manifest.output.tex,
         code="scripts/compile.py",
     output:
         pdf="build/tex/paper.pdf",
@@ -46,7 +66,7 @@ rule publish:
     input:
         pdf=rules.compile.output.pdf,
     output:
-        pdf="build/paper.pdf",
+        pdf=report("build/paper.pdf", caption="../report/paper.rst", category="Paper"),
     log:
         "build/logs/publish.log",
     shell:

@@ -1,0 +1,218 @@
+"""Editors' `verify` and archivists' `archive` / `verify-archive`, on a built copy of the project.
+
+The tests run in file order on one built copy: the archive tests first, the test that changes raw data last.
+"""
+
+import hashlib
+import io
+import json
+import re
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from scripts.archive import check_sums, pack, sha256sums
+from scripts.verify import FigureResult, figure_problems
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=project, capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+
+
+# --- pure parts ------------------------------------------------------------------------------------
+
+
+def test_pack_is_deterministic_and_normalises_owner_mode_and_time():
+    files = {"b.txt": b"two", "a/run": b"#!/bin/sh\n", "a/data.csv": b"x,y\n1,2\n"}
+    first = pack(files, "top", 1519862400, {"a/run"})
+    assert first == pack(dict(reversed(list(files.items()))), "top", 1519862400, {"a/run"})
+    with tarfile.open(fileobj=io.BytesIO(first), mode="r:gz") as tar:
+        members = tar.getmembers()
+    assert [member.name for member in members] == ["top/a/data.csv", "top/a/run", "top/b.txt"]
+    assert {(member.uid, member.gid, member.mtime) for member in members} == {(0, 0, 1519862400)}
+    assert [oct(member.mode) for member in members] == ["0o644", "0o755", "0o644"]
+
+
+def test_check_sums_names_altered_missing_and_unlisted_files(tmp_path):
+    files = {"data/raw/a.csv": b"1,2\n", "README.md": b"hello\n"}
+    for name, data in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "SHA256SUMS").write_text(sha256sums(files))
+    assert check_sums(tmp_path) == []
+    (tmp_path / "data/raw/a.csv").write_bytes(b"1,3\n")
+    (tmp_path / "README.md").unlink()
+    (tmp_path / "extra.txt").write_text("?")
+    problems = check_sums(tmp_path)
+    assert problems[0].startswith("README.md: missing")
+    assert problems[1].startswith("data/raw/a.csv: altered")
+    assert problems[2] == "extra.txt: not listed in SHA256SUMS"
+
+
+def result(**changes) -> FigureResult:
+    fields = {
+        "id": "poll",
+        "provenance": "illustrative",
+        "committed_sha256": "a" * 64,
+        "rebuilt_sha256": "a" * 64,
+        "manifest_sha256": "a" * 64,
+        "comparison": "identical",
+        "raw": [{"path": "data/raw/poll.csv", "expected": "1" * 64, "actual": "1" * 64}],
+    }
+    return FigureResult(**{**fields, **changes})
+
+
+def test_figure_problems():
+    assert figure_problems(result(), 2.0, {"data/raw/poll.csv": "1" * 64}) == []
+    near = result(rebuilt_sha256="b" * 64, comparison="within tolerance", rms=0.5)
+    assert figure_problems(near, 2.0, None) == []  # the PDF holds the committed figure, which is close enough
+    far = figure_problems(result(rebuilt_sha256="b" * 64, comparison="differs", rms=7.0), 2.0, None)
+    assert far == [
+        "the rebuilt figure differs from figures/poll.pdf (RMS 7.00 > tolerance 2.0)",
+        "the PDF's figure (sha256 aaaaaaaaaaaa…) is not the rebuilt one (bbbbbbbbbbbb…)",
+    ]
+    bad_hash = result(raw=[{"path": "data/raw/poll.csv", "expected": "1" * 64, "actual": "2" * 64}])
+    assert "does not match" in figure_problems(bad_hash, 2.0, None)[0]
+    assert figure_problems(result(manifest_sha256=None), 2.0, None) == ["the PDF's manifest does not list this figure"]
+
+
+# --- archive ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def archive(project) -> Path:
+    built = run(project, "scripts.build", "archive", "--cores", "2")
+    assert built.returncode == 0, built.stderr
+    (path,) = (project / "build/archive").glob("*.tar.gz")
+    return path
+
+
+def test_archive_holds_sources_outputs_lock_citation_and_ro_crate(archive):
+    with tarfile.open(archive) as tar:
+        names = {member.name.split("/", 1)[1] for member in tar.getmembers()}
+        crate = json.load(
+            tar.extractfile(next(m for m in tar.getmembers() if m.name.endswith("ro-crate-metadata.json")))
+        )
+    expected = {
+        "Snakefile",
+        "data/raw/poll_responses.csv",
+        "data/datapackage.json",
+        "figures/threat-perception.pdf",
+        "outputs/paper.pdf",
+        "outputs/lint/report.json",
+        "outputs/verify/report.html",
+        "environment-lock.json",
+        "CITATION.cff",
+        "ro-crate-metadata.json",
+        "SHA256SUMS",
+    }
+    assert expected <= names
+    assert not any(name.startswith(("build/", ".venv/", ".snakemake/")) for name in names)
+    graph = {entity["@id"]: entity for entity in crate["@graph"]}
+    assert graph["./"]["mainEntity"] == {"@id": "Snakefile"}
+    assert graph["#build"]["instrument"] == {"@id": "Snakefile"}
+    assert {"@id": "outputs/paper.pdf"} in graph["#build"]["result"]
+    assert (
+        graph["data/raw/poll_responses.csv"]["sha256"]
+        == hashlib.sha256((archive.parents[2] / "data/raw/poll_responses.csv").read_bytes()).hexdigest()
+    )
+
+
+def test_the_rocrate_library_reads_the_crate_back(archive, tmp_path):
+    from rocrate.rocrate import ROCrate
+
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path, filter="data")
+    (folder,) = tmp_path.iterdir()
+    crate = ROCrate(folder)
+    assert crate.mainEntity.id == "Snakefile"
+    assert crate.datePublished.year == 2018
+
+
+def test_archiving_twice_gives_the_same_bytes(project, archive, tmp_path):
+    again = run(project, "scripts.archive", "pack", "--out", str(tmp_path / "again.tar.gz"))
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again.tar.gz").read_bytes() == archive.read_bytes()
+
+
+def test_verify_archive_rebuilds_the_same_pdf(project, archive):
+    checked = run(project, "scripts.archive", "verify", str(archive), "--cores", "2")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "PASS rebuilt PDF is byte-identical" in checked.stdout
+
+
+def test_a_tampered_archive_fails_and_names_the_file(project, archive, tmp_path):
+    with tarfile.open(archive) as tar:
+        members = [(member, tar.extractfile(member).read()) for member in tar.getmembers()]
+    tampered = tmp_path / "tampered.tar.gz"
+    with tarfile.open(tampered, "w:gz") as out:
+        for member, data in members:
+            if member.name.endswith("data/raw/threat_survey.csv"):
+                data = data.replace(b"40.2", b"40.3", 1)  # one byte
+            out.addfile(member, io.BytesIO(data))
+    checked = run(project, "scripts.archive", "verify", str(tampered))
+    assert checked.returncode == 1
+    assert "FAIL data/raw/threat_survey.csv: altered" in checked.stdout
+    assert "not rebuilt" in checked.stdout
+
+
+def test_verify_archive_of_a_missing_file_is_one_readable_line(project):
+    checked = run(project, "scripts.archive", "verify", "no-such.tar.gz")
+    assert checked.returncode == 1
+    assert checked.stderr.startswith("error: no-such.tar.gz: archive not found")
+    assert "Traceback" not in checked.stderr
+
+
+# --- verify ----------------------------------------------------------------------------------------
+
+
+def test_verify_passes_for_the_paper_as_built(project):
+    checked = run(project, "scripts.verify", "--cores", "2")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "verify: PASS neutrality-poll: identical" in checked.stdout
+    assert "verify: PASS threat-perception: identical" in checked.stdout
+    report = (project / "build/verify/report.html").read_text()
+    assert "all figures verified" in report
+    images = re.findall(r'<img alt="(\w+)" src="([^"]{0,30})', report)
+    assert [alt for alt, _ in images] == ["committed", "rebuilt"] * 2
+    assert all(source.startswith("data:image/png;base64,") for _, source in images)  # self-contained
+    assert "<th>ci_low</th>" in report  # the processed rows behind the poll figure
+
+
+def test_verify_a_pdf_without_manifest_fails(project):
+    checked = run(project, "scripts.verify", "--pdf", "figures/neutrality-poll.pdf", "--cores", "2")
+    assert checked.returncode == 1
+    assert "has no attached manifest.json" in checked.stdout
+    assert checked.stdout.count("the PDF's manifest does not list this figure") == 2
+
+
+def test_a_changed_raw_value_fails_verify_for_exactly_that_figure(project):
+    raw = project / "data/raw/threat_survey.csv"
+    lines = raw.read_text().splitlines()
+    date, indicator, value, respondents = lines[1].split(",")
+    lines[1] = ",".join([date, indicator, f"{float(value) + 50:.1f}", respondents])
+    raw.write_text("\n".join(lines) + "\n")
+    unrecorded = run(project, "scripts.verify", "--cores", "2")
+    assert unrecorded.returncode == 1
+    assert re.search(
+        r"FAIL threat-perception: data/raw/threat_survey.csv: sha256 \w+ does not match", unrecorded.stdout
+    )
+    assert "PASS neutrality-poll" in unrecorded.stdout
+
+    run(project, "scripts.data", "rehash")  # the author records the change, but does not rebuild
+    checked = run(project, "scripts.verify", "--cores", "2")
+    assert checked.returncode == 1
+    assert "PASS neutrality-poll: identical" in checked.stdout
+    assert "FAIL threat-perception: the PDF was built from another data/raw/threat_survey.csv" in checked.stdout
+    assert "the rebuilt figure differs from figures/threat-perception.pdf (RMS" in checked.stdout
+    summary = json.loads((project / "build/verify/report.json").read_text())
+    assert [(figure["id"], figure["passed"]) for figure in summary["figures"]] == [
+        ("neutrality-poll", True),
+        ("threat-perception", False),
+    ]
+    assert 'alt="diff"' in (project / "build/verify/report.html").read_text()
