@@ -2,9 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+CLUSTER := $(VENV)/cluster
 CORES ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: all pdf lint verify archive verify-archive report check-reproducible setup tex test check format rehash unlock clean
+.PHONY: all pdf lint verify archive verify-archive report slurm cluster-setup check-reproducible setup tex test check format rehash unlock clean
 
 all: pdf
 
@@ -45,10 +46,21 @@ $(VENV)/.installed: requirements.txt
 	@$(BIN)/python -m pip install -qq --disable-pip-version-check -r requirements.txt
 	@touch $@
 
+# The SLURM executor plugin, kept out of .venv proper (see requirements-cluster.txt for why).
+cluster-setup: $(CLUSTER)/.installed
+
+$(CLUSTER)/.installed: requirements-cluster.txt $(VENV)/.installed
+	@$(BIN)/python -m pip install -qq --disable-pip-version-check --no-deps --target $(CLUSTER) -r requirements-cluster.txt
+	@touch $@
+
+# Run workflow targets on a SLURM cluster: make slurm TARGETS="verify_report archive" (profile: scripts/profiles/slurm).
+slurm: cluster-setup
+	@PYTHONPATH=$(CLUSTER) $(BIN)/python -m snakemake --profile scripts/profiles/slurm $(TARGETS)
+
 tex:
 	@scripts/install-tex.sh
 
-test: check
+test: check cluster-setup
 	@$(BIN)/python -m pytest
 
 # Static checks: ruff, snakefmt, snakemake --lint (the conda lint does not apply: pip + apt here).

@@ -10,6 +10,10 @@ Each case runs in a fresh copy of the project, `--repeat` times; the median wall
 - raw value: after changing one value of one raw CSV (and rehashing it);
 - citation: after adding a citation to a section.
 It prints each as a ratio to the floor (cold) or to one pdflatex pass (the incremental cases).
+
+Then the scaling table (`--scaling 1,4,16`): synthetic papers 1, 4 and 16 times this one's sections
+and figures (scripts/synthetic.py), each built once from cold on 1 and on 2 cores, then edited by one
+sentence and rebuilt, then linted.
 """
 
 from __future__ import annotations
@@ -38,8 +42,8 @@ def run(command: list[str], folder: Path, env: dict[str, str] | None = None) -> 
     return time.perf_counter() - started
 
 
-def build(folder: Path) -> float:
-    return run([sys.executable, "-m", "scripts.build", "--cores", str(os.cpu_count() or 1)], folder)
+def build(folder: Path, cores: int | None = None) -> float:
+    return run([sys.executable, "-m", "scripts.build", "--cores", str(cores or os.cpu_count() or 1)], folder)
 
 
 def floor(folder: Path) -> float:
@@ -123,11 +127,63 @@ def one_pass(folder: Path) -> float:
     return pdflatex_pass(folder)
 
 
+def lint_only(folder: Path) -> float:
+    """The lint step alone, as the workflow runs it, on a built folder."""
+    command = [sys.executable, "-m", "scripts.lint", "--exit-zero", "--pdf", "build/paper.pdf"]
+    return run([*command, "--json", "build/lint/bench.json", "--markdown", "build/lint/bench.md"], folder)
+
+
+def scaling_row(factor: int, seed: int = 1) -> dict[str, float | int]:
+    """Cold build on 1 and 2 cores, a one-sentence edit and the lint, for a paper `factor` times this one."""
+    from scripts.lint.__main__ import page_count
+    from scripts.synthetic import make_synthetic
+
+    row: dict[str, float | int] = {"factor": factor}
+    for cores in (1, 2):
+        with tempfile.TemporaryDirectory(prefix=f"scale-{factor}-") as name:
+            folder = Path(name)
+            make_synthetic(folder, factor, factor, seed)
+            row[f"cold_{cores}_cores_s"] = round(build(folder, cores), 2)
+            if cores == 2:
+                metadata = load_metadata(folder / "paper/metadata.yaml")
+                row["sections"], row["figures"] = len(metadata["sections"]), len(metadata["figures"])
+                row["pages"] = page_count(folder / "build/paper.pdf") or 0
+                sentence(folder)
+                row["sentence_edit_s"] = round(build(folder, cores), 2)
+                row["lint_s"] = round(lint_only(folder), 2)
+    row["speed_up_2_cores"] = round(float(row["cold_1_cores_s"]) / float(row["cold_2_cores_s"]), 2)
+    return row
+
+
+def scaling(factors: Sequence[int]) -> list[dict[str, float | int]]:
+    rows = []
+    print("\n| × | sections | figures | pages | cold, 1 core | cold, 2 cores | speed-up | sentence edit | lint |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for factor in factors:
+        row = scaling_row(factor)
+        rows.append(row)
+        print(
+            f"| {factor} | {row['sections']} | {row['figures']} | {row['pages']} | {row['cold_1_cores_s']} s "
+            f"| {row['cold_2_cores_s']} s | {row['speed_up_2_cores']}× | {row['sentence_edit_s']} s "
+            f"| {row['lint_s']} s |",
+            flush=True,
+        )
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.benchmark", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, default=ROOT / "tests/benchmarks/results.json")
+    parser.add_argument("--scaling", default="1,4,16", help="paper sizes for the scaling table ('' to skip)")
+    parser.add_argument("--skip-cases", action="store_true", help="only the scaling table (keeps the JSON's cases)")
     args = parser.parse_args(argv)
+    factors = [int(factor) for factor in args.scaling.split(",") if factor]
+    previous = json.loads(args.json.read_text()) if args.json.exists() else {}
+    if args.skip_cases:
+        rows = scaling(factors)
+        args.json.write_text(json.dumps({**previous, "scaling": rows}, indent=2) + "\n")
+        return 0
     cases = {
         "floor": floor,
         "pdflatex pass": one_pass,
@@ -158,7 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"| {name} | {value['median_s']} | {ratio} |")
     machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()}
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"machine": machine, "repeat": args.repeat, "results": results}, indent=2) + "\n")
+    rows = scaling(factors) if factors else previous.get("scaling", [])
+    summary = {"machine": machine, "repeat": args.repeat, "results": results, "scaling": rows}
+    args.json.write_text(json.dumps(summary, indent=2) + "\n")
     return 0
 
 

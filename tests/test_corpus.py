@@ -1,9 +1,11 @@
 """The broken-input corpus (tests/corpus/*.yaml): each case breaks one input of a built copy of the
 project. The build must stop with its one readable line (file and line), a hint and no traceback,
 and leave the last good PDF and figures byte-identical; harmless inputs (BOM, CRLF) must build the
-same PDF. After each case the inputs are restored; after the last, one build must mend everything.
+same figures, with the PDF's manifest recording the changed raw file. After each case the inputs are
+restored; after the last, one build must mend everything.
 """
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 from helpers import run_build
+
+from scripts.provenance import read_manifest
 
 CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.yaml"))
 WATCHED = ("paper", "data", "figures")
@@ -66,8 +70,14 @@ def test_corpus_has_at_least_25_cases_of_every_kind():
     assert {"data", "tex", "section", "bib", "metadata", "figure"} <= kinds
 
 
+@pytest.fixture(scope="module")
+def pristine_pdf(project) -> bytes:
+    """The PDF of the untouched project, read before the first case changes anything."""
+    return (project / "build/paper.pdf").read_bytes()
+
+
 @pytest.mark.parametrize("case_file", CORPUS, ids=lambda path: path.stem)
-def test_broken_input(project, case_file):
+def test_broken_input(project, pristine_pdf, case_file):
     case = yaml.safe_load(case_file.read_text(encoding="utf-8"))
     expect = case["expect"]
     for path in expect.get("no_files", []):
@@ -85,6 +95,10 @@ def test_broken_input(project, case_file):
         shown = result.stdout + result.stderr
         logs = "".join(p.read_text(errors="replace") for p in (project / "build/logs").rglob("*.log"))
         after = {path: path.read_bytes() for path in (project / "figures").glob("*.pdf")}
+        raw_hashes = {
+            path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in (project / "data/raw").glob("*.csv")
+        }
     finally:
         restore(project, saved)
 
@@ -102,13 +116,17 @@ def test_broken_input(project, case_file):
         assert text not in shown and text not in logs, f"{text!r} leaked"
     for path in expect.get("no_files", []):
         assert not Path(path).exists(), f"TeX wrote {path}"
-    assert (project / "build/paper.pdf").read_bytes() == good_pdf
     assert after == {path: saved[path] for path in after}, "a figure changed"
+    if expect["status"]:
+        assert (project / "build/paper.pdf").read_bytes() == good_pdf
+    else:  # a harmless change: same figures, and the PDF's manifest records the raw files as they are now
+        manifest = read_manifest(project / "build/paper.pdf")
+        assert {path: digest for figure in manifest["figures"] for path, digest in figure["raw"].items()} == raw_hashes
 
 
-def test_after_the_corpus_the_restored_project_builds_the_same_pdf(project):
+def test_after_the_corpus_the_restored_project_builds_the_same_pdf(project, pristine_pdf):
     """Every case left its failed state behind (deleted outputs, unfinished compiles): one build mends it."""
-    good_pdf = (project / "build/paper.pdf").read_bytes()
+    good_pdf = pristine_pdf
     result = run_build(project)
     assert result.returncode == 0, result.stderr
     assert (project / "build/paper.pdf").read_bytes() == good_pdf
