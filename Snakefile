@@ -31,4 +31,6 @@ rule all:
         rules.compile.output.pdf,
         get_validation_reports(),
         get_plotted_figures(),
+        rules.manifest.output.json,
+        rules.lint_sources.output.json,
         rules.lint_report.output.json,

@@ -104,12 +104,12 @@ def lint_summary(report: Path) -> str:
 
 
 def snakemake_command(targets: Sequence[str], cores: int, extra: Sequence[str] = ()) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--cores", str(cores), "--rerun-incomplete", *extra, *targets]
+    return [sys.executable, "-m", "scripts.engine", "--cores", str(cores), "--rerun-incomplete", *extra, *targets]
 
 
 def check_inputs() -> str | None:
-    """Validate the metadata and the files it names before Snakemake reads them (its own YAML error
-    would be a traceback); the message of the first problem, or None."""
+    """After a failed run: validate the metadata and the files it names (Snakemake's own error for a
+    broken YAML file would be a traceback); the message of the first problem, or None."""
     from scripts.common import UserError
     from scripts.data import DESCRIPTOR, load_descriptor
     from scripts.metadata import load_metadata
@@ -201,11 +201,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     started = time.perf_counter()
-    problem = check_inputs()
-    if problem:
-        print(problem, file=sys.stderr)
-        print(f"  log: {PREFLIGHT_LOG}", file=sys.stderr)
-        return 1
     lock = exclusive_lock(ROOT / BUILD_LOCK)
     if lock is None:
         print("error: another build is running in this folder", file=sys.stderr)
@@ -228,7 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "lint" in args.targets:
         print(lint_lines(), end="")
     if result.returncode != 0:
-        print("\n".join(explain_failure(result.stdout)), file=sys.stderr)
+        # The Snakefile runs the same checks, but a broken metadata file fails before it can say why.
+        problem = check_inputs()
+        explained = [problem, f"  log: {PREFLIGHT_LOG}"] if problem else explain_failure(result.stdout)
+        print("\n".join(explained), file=sys.stderr)
         print(f"build failed after {seconds:.1f} s; the last good PDF and figures are unchanged", file=sys.stderr)
         return 1
     jobs = len(re.findall(r"^Finished jobid: \d+ \(Rule: (?!all\))", result.stdout, re.M))

@@ -275,6 +275,19 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     atomic_write_text(Path(path), frame.to_csv(index=False, lineterminator="\n", float_format="%.6f"))
 
 
+def processing_options(settings: dict[str, Any]) -> list[str]:
+    """Command-line options of `scripts.data <kind>` from the metadata's processing.<kind> settings."""
+    return [item for key, value in settings.items() for item in (f"--{key.replace('_', '-')}", str(value))]
+
+
+def process_command(kind: str, raw: Path, resource: str, out: Path, settings: dict[str, Any]) -> list[str]:
+    """The processing step's command line, as the workflow runs it (the benchmark's floor runs it too)."""
+    import sys
+
+    command = [sys.executable, "-m", "scripts.data", kind, "--raw", str(raw), "--resource", resource, "--out", str(out)]
+    return command + processing_options(settings)
+
+
 def field(resource: dict[str, Any], name: str) -> dict[str, Any]:
     return next(f for f in resource["schema"]["fields"] if f["name"] == name)
 

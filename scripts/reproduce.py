@@ -1,4 +1,4 @@
-"""Build the paper twice, in two separate temporary folders, and compare every output byte for byte.
+"""Build the paper and its archive twice, in two separate temporary folders, and compare every output byte for byte.
 
     python -m scripts.reproduce        (what `make check-reproducible` runs)
 
@@ -31,6 +31,8 @@ OUTPUTS = (
     "build/data/*.json",
     "build/lint/report.json",
     "build/lint/report.md",
+    "build/verify/report.*",
+    "build/archive/*.tar.gz",
 )
 
 
@@ -78,7 +80,7 @@ def compare(first: Path, second: Path) -> list[str]:
 def build_in(folder: Path, cores: int) -> None:
     copy_project_files(folder, ROOT)
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.build", "--cores", str(cores)],
+        [sys.executable, "-m", "scripts.build", "all", "archive", "--cores", str(cores)],
         cwd=folder,
         capture_output=True,
         text=True,

@@ -108,7 +108,7 @@ def rebuild_figures(folder: Path, figure_ids: Sequence[str], cores: int, root: P
     targets = [f"build/figures/{figure_id}.pdf" for figure_id in figure_ids]
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", str(cores), "--keep-going", *targets],
+        [sys.executable, "-m", "scripts.engine", "--cores", str(cores), "--keep-going", *targets],
         cwd=folder,
         env=env,
         stdin=subprocess.DEVNULL,

@@ -126,7 +126,7 @@ def test_a4_pages_and_all_fonts_embedded(project):
 def test_cold_build_runs_every_figure_chain_and_redraws_the_committed_figures(project):
     per_figure = ["plot_figure", "process_figure_data", "publish_figure", "validate_data"]
     assert jobs_run(project, "cold-build.log") == sorted(
-        [*per_figure * 2, "assemble", "compile", "lint_report", "manifest", "publish"]
+        [*per_figure * 2, "assemble", "compile", "lint_report", "lint_sources", "manifest", "publish"]
     )
     for figure in METADATA["figures"]:
         path = f"figures/{figure['id']}.pdf"
@@ -159,7 +159,7 @@ def test_editing_a_section_reruns_only_compile_publish_and_lint(project):
     section.write_text(section.read_text() + "\nAn added sentence for the test.\n")
     result = run_build(project)
     assert result.returncode == 0, result.stderr
-    assert jobs_run(project) == ["compile", "lint_report", "publish"]
+    assert jobs_run(project) == ["compile", "lint_report", "lint_sources", "publish"]
 
 
 def test_editing_a_stage_module_reruns_that_stage(project):

@@ -242,3 +242,24 @@ def test_readme_lists_every_check():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for code, (severity, description) in CHECKS.items():
         assert f"| {code} | {severity} | {description.replace('|', '/')} |" in readme, code
+
+
+def test_the_workflow_split_gives_the_same_report_as_one_run(tmp_path):
+    """The workflow lints the sources while TeX compiles and adds the page count after: same report."""
+    from scripts.lint import report
+    from scripts.lint.__main__ import add_page_count
+
+    writer = PdfWriter()
+    for _ in range(12):
+        writer.add_blank_page(width=595, height=842)
+    pdf = tmp_path / "paper.pdf"
+    with pdf.open("wb") as handle:
+        writer.write(handle)
+    similarity = REAL["lint"]["similarity"]
+    without_pdf = tmp_path / "sources.json"
+    without_pdf.write_text(report.to_json(*run_lint(REAL, ROOT, None), similarity))
+    split = add_page_count(without_pdf, pdf, REAL)
+    whole = run_lint(REAL, ROOT, pdf)
+    assert "T007" in [finding.code for finding in whole[0]]
+    assert report.to_json(*split, similarity) == report.to_json(*whole, similarity)
+    assert report.to_markdown(*split, similarity) == report.to_markdown(*whole, similarity)

@@ -51,7 +51,8 @@ def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = Non
     findings = (
         checks.missing_files(metadata, root, meta_file)
         + checks.source_problems(sources)
-        + checks.template(metadata, sources, page_count(pdf), meta_file)
+        + checks.template(metadata, sources, meta_file)
+        + checks.page_limits(metadata, page_count(pdf))
         + rq_findings
         + checks.citations(sources, root / metadata["bibliography"], metadata["bibliography"])
         + checks.figures(metadata, sources, root, meta_file)
@@ -63,6 +64,22 @@ def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = Non
         for f in findings
     ]
     return checks.apply_settings(shown, metadata["lint"].get("checks", {})), coverage
+
+
+def add_page_count(sources_report: Path, pdf: Path, metadata: dict[str, Any]) -> tuple[list, checks.Coverage]:
+    """The findings and coverage of a report made without the PDF, plus the page-count check.
+
+    The workflow lints the sources while TeX compiles, then adds this one check from the PDF."""
+    data = json.loads(sources_report.read_text(encoding="utf-8"))
+    findings = [checks.Finding(**item) for item in data["findings"]] + checks.page_limits(metadata, page_count(pdf))
+    coverage = checks.Coverage(
+        questions=[{k: v for k, v in entry.items() if k != "sections"} for entry in data["research_questions"]],
+        matches={
+            entry["id"]: {sid: value["best"] for sid, value in entry["sections"].items()}
+            for entry in data["research_questions"]
+        },
+    )
+    return checks.apply_settings(findings, metadata["lint"].get("checks", {})), coverage
 
 
 def verdict(report_path: Path) -> int:
@@ -93,9 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the JSON report here")
     parser.add_argument("--markdown", type=Path, help="write the Markdown report here")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are errors")
+    parser.add_argument("--sources-report", type=Path, help="add the page count to this report instead of linting")
     args = parser.parse_args(argv)
     metadata = load_metadata(args.metadata)
-    findings, coverage = run_lint(metadata, ROOT, args.pdf, args.metadata)
+    if args.sources_report:
+        findings, coverage = add_page_count(args.sources_report, args.pdf, metadata)
+    else:
+        findings, coverage = run_lint(metadata, ROOT, args.pdf, args.metadata)
     similarity = metadata["lint"]["similarity"]
     if args.json:
         atomic_write_text(args.json, report.to_json(findings, coverage, similarity))

@@ -105,9 +105,7 @@ def missing_files(metadata: dict[str, Any], root: Path, meta: Path = METADATA) -
 # --- journal template ------------------------------------------------------------------------
 
 
-def template(
-    metadata: dict[str, Any], sources: dict[str, Source], pages: int | None, meta: Path = METADATA
-) -> list[Finding]:
+def template(metadata: dict[str, Any], sources: dict[str, Source], meta: Path = METADATA) -> list[Finding]:
     settings, found = metadata["lint"], []
     ids = [s["id"] for s in metadata["sections"]]
     required = settings["required_sections"]
@@ -152,12 +150,15 @@ def template(
         found.append(
             metadata_finding("T006", ["keywords"], f"{count} keywords; the journal asks for {low}-{high}", meta)
         )
-    low, high = settings["pages"]
-    if pages is not None and not low <= pages <= high:
-        found.append(
-            finding("T007", "build/paper.pdf", 1, f"the PDF has {pages} pages; the journal asks for {low}-{high}")
-        )
     return found
+
+
+def page_limits(metadata: dict[str, Any], pages: int | None) -> list[Finding]:
+    """T007, the one check that needs the built PDF (the workflow runs it after the others)."""
+    low, high = metadata["lint"]["pages"]
+    if pages is None or low <= pages <= high:
+        return []
+    return [finding("T007", "build/paper.pdf", 1, f"the PDF has {pages} pages; the journal asks for {low}-{high}")]
 
 
 # --- research questions -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ import shlex
 
 from scripts.archive import ARCHIVED_OUTPUTS, archive_name
 from scripts.common import UserError, project_files
-from scripts.data import DESCRIPTOR, find_resource, load_descriptor, provenance_status
+from scripts.data import DESCRIPTOR, find_resource, load_descriptor, processing_options, provenance_status
 from scripts.metadata import figure_path, validate_metadata
 from scripts.preflight import preflight
 from scripts.provenance import FIGURE_CODE, MANIFEST_JSON, MANIFEST_TEX
@@ -59,8 +59,7 @@ def get_figure_provenance(wildcards):
 
 def get_processing_args(wildcards):
     """Command-line options of `scripts.data <kind>`, from metadata processing.<kind>."""
-    settings = config["processing"][FIGURES[wildcards.figure]["kind"]]
-    return " ".join(f"--{key.replace('_', '-')} {shlex.quote(str(value))}" for key, value in settings.items())
+    return shlex.join(processing_options(config["processing"][FIGURES[wildcards.figure]["kind"]]))
 
 
 def get_provenance_args(wildcards):
