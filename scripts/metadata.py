@@ -55,8 +55,33 @@ def _dotted(keys: list[str | int]) -> str:
     return text or "(top level)"
 
 
+VALIDATED = ROOT / "build" / ".cache" / "valid-metadata"  # one empty file per metadata already found valid
+
+
+def validation_key(data: Any) -> str:
+    """sha256 of the metadata (as data) and the schema: what a validation result depends on."""
+    import hashlib
+    import json
+
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8") + SCHEMA.read_bytes()).hexdigest()
+
+
+def with_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    for section in data["sections"]:
+        section.setdefault("numbered", True)
+    return data
+
+
 def validate_metadata(data: Any, path: Path = METADATA) -> dict[str, Any]:
-    """Check `data` against the schema; the first problem becomes a UserError naming the key."""
+    """Check `data` against the schema; the first problem becomes a UserError naming the key.
+
+    Metadata found valid once is remembered by its hash (build/.cache), so that the workflow and each
+    step do not import jsonschema and validate again on every build: 0.1-0.2 s each. Problems are never
+    cached; they are found again every time."""
+    key = validation_key(data)
+    if (VALIDATED / key).exists():
+        return with_defaults(data)
     import jsonschema
 
     schema = load_yaml(SCHEMA)
@@ -79,9 +104,12 @@ def validate_metadata(data: Any, path: Path = METADATA) -> dict[str, Any]:
             hint = "see scripts/schemas/metadata.schema.yaml for what this key accepts"
         line = yaml_line(path, keys)
         raise UserError(f"{path}:{line}" if line else str(path), message, hint)
-    for section in data["sections"]:
-        section.setdefault("numbered", True)
-    return data
+    try:
+        VALIDATED.mkdir(parents=True, exist_ok=True)
+        (VALIDATED / key).touch()
+    except OSError:  # a read-only checkout: validate every time
+        pass
+    return with_defaults(data)
 
 
 def load_metadata(path: Path = METADATA) -> dict[str, Any]:

@@ -60,9 +60,9 @@ def synthetic_sections(metadata: dict[str, Any], root: Path, copies: int, rng: r
 
 def synthetic_figures(
     metadata: dict[str, Any], descriptor: dict[str, Any], copies: int, seed: int
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], dict[int, str]]:
     """Add M-1 copies of every figure, each with its own seeded raw data; returns the new raw tables
-    (descriptor path -> DataFrame) and the TeX that places the new figures."""
+    (descriptor path -> DataFrame) and, per copy number, the TeX that places that copy's figures."""
     import numpy as np
 
     from scripts.make_standin_data import make_poll, make_survey
@@ -70,7 +70,8 @@ def synthetic_figures(
     makers = {"poll": make_poll, "survey": make_survey}
     resources = {resource["name"]: resource for resource in descriptor["resources"]}
     originals = list(metadata["figures"])
-    tables, placing = {}, ""
+    tables: dict[str, Any] = {}
+    placing: dict[int, str] = {}
     for number in range(2, copies + 1):
         for figure in originals:
             new = {**figure, "id": f"{figure['id']}-{number}", "data": f"{figure['data']}-{number}"}
@@ -82,7 +83,7 @@ def synthetic_figures(
             rng = np.random.default_rng(seed * 1000 + number * 10 + len(tables))
             tables[resource["path"]] = makers[figure["kind"]](rng)
             metadata["figures"].append(new)
-            placing += figure_paragraph(new["id"]) + "\n"
+            placing[number] = placing.get(number, "") + figure_paragraph(new["id"]) + "\n"
     return tables, placing
 
 
@@ -101,9 +102,13 @@ def make_synthetic(destination: Path, sections: int, figures: int, seed: int = 1
     tables, placing = synthetic_figures(metadata, descriptor, figures, seed)
     for path, table in tables.items():
         table.to_csv(destination / DESCRIPTOR.parent / path, index=False, lineterminator="\n")
-    if placing:  # the new figures go at the end of the introduction, after the paper's own two
-        intro = destination / metadata["sections"][0]["file"]
-        intro.write_text(intro.read_text(encoding="utf-8") + "\n" + placing, encoding="utf-8")
+    # Copy k of the figures goes at the end of copy k of the introduction (or of the introduction itself
+    # when there are fewer section copies), so that no page collects more floats than LaTeX can hold.
+    files = {section["id"]: section["file"] for section in metadata["sections"]}
+    first = metadata["sections"][0]["id"]
+    for number, tex in placing.items():
+        intro = destination / files.get(f"{first}-{number}", files[first])
+        intro.write_text(intro.read_text(encoding="utf-8") + "\n" + tex, encoding="utf-8")
     metadata_path.write_text(yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True), encoding="utf-8")
     (destination / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     rehash_descriptor(destination / DESCRIPTOR)

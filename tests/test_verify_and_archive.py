@@ -168,6 +168,15 @@ def test_verify_archive_of_a_missing_file_is_one_readable_line(project):
     assert "Traceback" not in checked.stderr
 
 
+def test_snakemake_report_registers_the_figures_and_the_pdf(project):
+    made = run(project, "snakemake", "--report", "build/report.html")
+    assert made.returncode == 0, made.stdout + made.stderr
+    html = (project / "build/report.html").read_text()
+    for name in ("paper.pdf", "neutrality-poll.pdf", "threat-perception.pdf"):
+        assert name in html
+    assert "data provenance: <strong>illustrative</strong>" in html  # the figure caption, rendered
+
+
 # --- verify ----------------------------------------------------------------------------------------
 
 
