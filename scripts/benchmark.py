@@ -39,7 +39,9 @@ from scripts.metadata import load_metadata, source_date_epoch
 
 def run(command: list[str], folder: Path, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=folder, env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark: {' '.join(command)} failed in {folder}:\n{done.stderr.decode()[-3000:]}")
     return time.perf_counter() - started
 
 
@@ -238,9 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"| {name} | {value['median_s']} | {ratio} | {target} |")
     machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()}
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    rows = scaling(factors) if factors else previous.get("scaling", [])
-    summary = {"machine": machine, "repeat": args.repeat, "results": results, "scaling": rows}
-    args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    summary = {"machine": machine, "repeat": args.repeat, "results": results, "scaling": previous.get("scaling", [])}
+    args.json.write_text(json.dumps(summary, indent=2) + "\n")  # the cases are kept if the scaling run fails
+    if factors:
+        summary["scaling"] = scaling(factors)
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
     return 0
 
 
