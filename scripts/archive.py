@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts.common import ROOT, UserError, atomic_write_bytes, project_files, run_main
+from scripts.common import ROOT, UserError, atomic_write_bytes, project_files, run_main, venv_environment
 
 # Build outputs that go into the archive, and where they go in it.
 ARCHIVED_OUTPUTS = {
@@ -289,8 +289,7 @@ def environment_differences(folder: Path) -> list[str]:
 
 def rebuild(folder: Path, cores: int) -> subprocess.CompletedProcess:
     """Build the unpacked archive with this environment; nothing is fetched from the network."""
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    env["PIP_NO_INDEX"] = "1"
+    env = {**venv_environment(), "PIP_NO_INDEX": "1"}
     return subprocess.run(
         [sys.executable, "-m", "scripts.build", "--cores", str(cores)],
         cwd=folder,

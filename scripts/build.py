@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from scripts.common import ROOT
+from scripts.common import ROOT, venv_environment
 
 SNAKEMAKE_LOG = Path("build/logs/snakemake.log")
 LINT_REPORT = Path("build/lint/report.json")
@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*", help="Snakemake targets (default: the PDF)")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     args, extra = parser.parse_known_args(argv)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = venv_environment()
     started = time.perf_counter()
     lock = exclusive_lock(ROOT / BUILD_LOCK)
     if lock is None:

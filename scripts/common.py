@@ -120,6 +120,12 @@ def copy_project_files(destination: Path, root: Path = ROOT) -> None:
         shutil.copy2(root / name, destination / name)
 
 
+def venv_environment() -> dict[str, str]:
+    """This process's environment with its Python's bin folder first on PATH, so that the workflow's
+    steps (`python -m scripts.<stage>`) run with the same Python and packages."""
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
 def run_main(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> None:
     """Run a stage's `main`: a UserError becomes its readable message and exit status 1."""
     try:

@@ -29,6 +29,7 @@ OUTPUTS = (
     "figures/*.pdf",
     "build/processed/*.csv",
     "build/data/*.json",
+    "build/lint/sources.json",
     "build/lint/report.json",
     "build/lint/report.md",
     "build/verify/report.*",

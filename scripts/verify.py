@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.common import ROOT, UserError, atomic_write_text, copy_project_files, run_main
+from scripts.common import ROOT, UserError, atomic_write_text, copy_project_files, run_main, venv_environment
 from scripts.provenance import read_manifest, sha256_of
 
 REPORT_HTML = Path("build/verify/report.html")
@@ -106,11 +106,10 @@ def rebuild_figures(folder: Path, figure_ids: Sequence[str], cores: int, root: P
     Snakemake's output."""
     copy_project_files(folder, root)
     targets = [f"build/figures/{figure_id}.pdf" for figure_id in figure_ids]
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     result = subprocess.run(
         [sys.executable, "-m", "scripts.engine", "--cores", str(cores), "--keep-going", *targets],
         cwd=folder,
-        env=env,
+        env=venv_environment(),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

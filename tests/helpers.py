@@ -31,3 +31,12 @@ def copy_project(root: Path) -> Path:
     assert result.returncode == 0, result.stderr
     shutil.copy(root / "build/logs/snakemake.log", root / "build/logs/cold-build.log")
     return root
+
+
+def change_first_survey_value(project: Path, delta: float) -> None:
+    """Add `delta` to the first value of the survey's raw CSV (not rehashed)."""
+    raw = project / "data/raw/threat_survey.csv"
+    lines = raw.read_text().splitlines()
+    date, indicator, value, respondents = lines[1].split(",")
+    lines[1] = ",".join([date, indicator, f"{float(value) + delta:.1f}", respondents])
+    raw.write_text("\n".join(lines) + "\n")

@@ -11,7 +11,7 @@ import time
 import unicodedata
 
 import pytest
-from helpers import jobs_run, run_build
+from helpers import change_first_survey_value, jobs_run, run_build
 from pybtex.database import parse_file
 from pypdf import PdfReader
 
@@ -171,11 +171,7 @@ def test_editing_a_stage_module_reruns_that_stage(project):
 
 
 def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
-    raw = project / "data/raw/threat_survey.csv"
-    lines = raw.read_text().splitlines()
-    date, indicator, value, respondents = lines[1].split(",")
-    lines[1] = ",".join([date, indicator, f"{float(value) + 1:.1f}", respondents])
-    raw.write_text("\n".join(lines) + "\n")
+    change_first_survey_value(project, 1)
     subprocess.run([sys.executable, "-m", "scripts.data", "rehash"], cwd=project, check=True, capture_output=True)
     result = run_build(project)
     assert result.returncode == 0, result.stderr

@@ -64,6 +64,16 @@ def lint(root: Path, pdf: Path | None = None, **kwargs):
     return run_lint(metadata, root, pdf, meta)
 
 
+def blank_pdf(path: Path, pages: int) -> Path:
+    """An A4 PDF of blank pages (the lint reads only its page count)."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
 def codes(findings) -> list[str]:
     return sorted(f.code for f in findings)
 
@@ -140,12 +150,7 @@ def test_each_check_catches_its_broken_fixture(tmp_path, code):
 
 
 def test_page_count_outside_the_range_is_a_warning_once_the_pdf_exists(tmp_path):
-    writer = PdfWriter()
-    for _ in range(2):
-        writer.add_blank_page(width=595, height=842)
-    pdf = tmp_path / "paper.pdf"
-    with pdf.open("wb") as handle:
-        writer.write(handle)
+    pdf = blank_pdf(tmp_path / "paper.pdf", pages=2)
     findings, _ = lint(tmp_path / "paper", pdf=pdf)
     assert [(f.code, f.severity) for f in findings] == [("T007", "warning")]
     assert "2 pages" in findings[0].message
@@ -249,12 +254,7 @@ def test_the_workflow_split_gives_the_same_report_as_one_run(tmp_path):
     from scripts.lint import report
     from scripts.lint.__main__ import add_page_count
 
-    writer = PdfWriter()
-    for _ in range(12):
-        writer.add_blank_page(width=595, height=842)
-    pdf = tmp_path / "paper.pdf"
-    with pdf.open("wb") as handle:
-        writer.write(handle)
+    pdf = blank_pdf(tmp_path / "paper.pdf", pages=12)
     similarity = REAL["lint"]["similarity"]
     without_pdf = tmp_path / "sources.json"
     without_pdf.write_text(report.to_json(*run_lint(REAL, ROOT, None), similarity))

@@ -13,6 +13,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from helpers import change_first_survey_value
 
 from scripts.archive import check_sums, pack, sha256sums
 from scripts.verify import FigureResult, figure_problems
@@ -201,11 +202,7 @@ def test_verify_a_pdf_without_manifest_fails(project):
 
 
 def test_a_changed_raw_value_fails_verify_for_exactly_that_figure(project):
-    raw = project / "data/raw/threat_survey.csv"
-    lines = raw.read_text().splitlines()
-    date, indicator, value, respondents = lines[1].split(",")
-    lines[1] = ",".join([date, indicator, f"{float(value) + 50:.1f}", respondents])
-    raw.write_text("\n".join(lines) + "\n")
+    change_first_survey_value(project, 50)
     unrecorded = run(project, "scripts.verify", "--cores", "2")
     assert unrecorded.returncode == 1
     assert re.search(
