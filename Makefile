@@ -18,8 +18,15 @@ lint: setup
 
 # For editors: redraw every figure from the raw data in a clean temporary folder and compare it with
 # figures/ and with the manifest of build/paper.pdf (or PDF=path); report in build/verify/report.html.
-verify: $(if $(PDF),setup,pdf)
-	@$(BIN)/python -m scripts.verify --cores $(CORES) $(if $(PDF),--pdf "$(PDF)")
+# With PDF=path the report goes to build/verify/given/, apart from the one `make archive` packs.
+verify: setup
+ifeq ($(PDF),)
+	@$(BIN)/python -m scripts.build verify_report --forcerun=verify_report --cores $(CORES)
+	@$(BIN)/python -m scripts.verify verdict build/verify/report.json
+else
+	@$(BIN)/python -m scripts.verify --cores $(CORES) --pdf "$(PDF)" \
+		--html build/verify/given/report.html --json build/verify/given/report.json
+endif
 
 # For archivists: one .tar.gz in build/archive/ that rebuilds to the same PDF (checked by verify-archive).
 archive: setup

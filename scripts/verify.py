@@ -1,6 +1,9 @@
 """For editors: rebuild every figure from the raw data and compare it with the paper's figures.
 
-    python -m scripts.verify [--pdf PDF] [--tolerance RMS]      (what `make verify [PDF=...]` runs)
+    python -m scripts.verify [--pdf PDF] [--tolerance RMS]      (what `make verify PDF=...` runs)
+    python -m scripts.verify verdict [REPORT.json]             (prints a report's verdicts)
+
+`make verify` runs the workflow's verify_report step (forced, so it always rebuilds), then `verdict`.
 
 In a clean temporary folder holding only the project's sources, the workflow redraws every figure from
 the raw data. Each rebuilt figure is compared with the committed one in figures/ and with the sha256
@@ -288,13 +291,34 @@ def summary_json(results: list[FigureResult], notes: list[str], tolerance: float
     return json.dumps(report, indent=2, sort_keys=True) + "\n"
 
 
+def verdict(report: Path) -> int:
+    """Print the verdicts of a written report (what `make verify` shows); 1 when any figure failed."""
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise UserError(str(report), "no verification report", "run `make verify`") from None
+    for note in data["notes"]:
+        print(f"verify: {note}")
+    for figure in data["figures"]:
+        if figure["passed"]:
+            print(f"verify: PASS {figure['id']}: {figure['comparison']} ({figure['provenance']} data)")
+        else:
+            print(f"verify: FAIL {figure['id']}: " + "; ".join(figure["problems"]))
+    passed = sum(figure["passed"] for figure in data["figures"])
+    print(f"verify: {passed} of {len(data['figures'])} figures verified; report: {report.with_suffix('.html')}")
+    return 0 if data["passed"] else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verdict"]:
+        return verdict(Path(argv[1]) if len(argv) > 1 else REPORT_JSON)
     parser = argparse.ArgumentParser(prog="python -m scripts.verify", description=__doc__.splitlines()[0])
     parser.add_argument("--pdf", type=Path, default=ROOT / "build/paper.pdf", help="the PDF whose manifest to check")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, help="largest RMS difference accepted")
-    parser.add_argument("--html", type=Path, default=ROOT / REPORT_HTML)
-    parser.add_argument("--json", type=Path, default=ROOT / REPORT_JSON)
-    parser.add_argument("--rebuild-log", type=Path, default=ROOT / REBUILD_LOG, help="where to keep Snakemake's output")
+    parser.add_argument("--html", type=Path, default=REPORT_HTML)
+    parser.add_argument("--json", type=Path, default=REPORT_JSON)
+    parser.add_argument("--rebuild-log", type=Path, default=REBUILD_LOG, help="where to keep Snakemake's output")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when a figure fails (for the workflow)")
     args = parser.parse_args(argv)
@@ -303,17 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results, report, notes = verify(args.pdf, args.tolerance, args.cores, args.rebuild_log)
     atomic_write_text(args.html, report)
     atomic_write_text(args.json, summary_json(results, notes, args.tolerance))
-    for note in notes:
-        print(f"verify: {note}")
-    for result in results:
-        if result.passed:
-            print(f"verify: PASS {result.id}: {result.comparison} ({result.provenance} data)")
-        else:
-            print(f"verify: FAIL {result.id}: " + "; ".join(result.problems))
-    failed = [result.id for result in results if not result.passed]
-    shown = args.html.relative_to(ROOT) if args.html.is_relative_to(ROOT) else args.html
-    print(f"verify: {len(results) - len(failed)} of {len(results)} figures verified; report: {shown}")
-    return 1 if failed and not args.exit_zero else 0
+    status = verdict(args.json)
+    return 0 if args.exit_zero else status
 
 
 if __name__ == "__main__":
