@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.common import ROOT, UserError, atomic_write_bytes, project_files, run_main, venv_environment
+from scripts.data import sha256_file
 
 # Build outputs that go into the archive, and where they go in it.
 ARCHIVED_OUTPUTS = {
@@ -263,10 +264,8 @@ def check_sums(folder: Path) -> list[str]:
         path = folder / name
         if not path.is_file():
             problems.append(f"{name}: missing")
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            problems.append(
-                f"{name}: altered (sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}, listed {digest})"
-            )
+        elif (actual := sha256_file(path)) != digest:
+            problems.append(f"{name}: altered (sha256 {actual}, listed {digest})")
     present = {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
     problems += [f"{name}: not listed in {SUMS}" for name in sorted(present - set(listed) - {SUMS})]
     return problems

@@ -32,10 +32,6 @@ FIGURE_CODE = ("scripts/data.py", "scripts/figures.py", "paper/figure-style.mpls
 FORMAT_VERSION = 1
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def pinned_packages(requirements: Path = ROOT / "requirements.txt") -> dict[str, str]:
     """The installed version of every package requirements.txt pins (what this build really used)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -71,7 +67,7 @@ def environment(requirements: Path = ROOT / "requirements.txt") -> dict[str, Any
 
 def figure_records(metadata: dict[str, Any], descriptor: dict[str, Any], root: Path = ROOT) -> list[dict[str, Any]]:
     """One record per figure: its file, code and raw data with their sha256, and its data provenance."""
-    from scripts.data import DESCRIPTOR, find_resource, provenance_status
+    from scripts.data import DESCRIPTOR, find_resource, provenance_status, sha256_file
     from scripts.metadata import figure_path
 
     records = []
@@ -83,9 +79,9 @@ def figure_records(metadata: dict[str, Any], descriptor: dict[str, Any], root: P
             {
                 "id": figure["id"],
                 "file": file,
-                "sha256": sha256_of(root / file),
-                "code": {name: sha256_of(root / name) for name in FIGURE_CODE},
-                "raw": {raw: sha256_of(root / raw)},
+                "sha256": sha256_file(root / file),
+                "code": {name: sha256_file(root / name) for name in FIGURE_CODE},
+                "raw": {raw: sha256_file(root / raw)},
                 "data_resource": resource["name"],
                 "provenance": provenance_status(resource),
             }

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from scripts.common import ROOT, UserError, atomic_write_text, copy_project_files, run_main, venv_environment
-from scripts.provenance import read_manifest, sha256_of
+from scripts.data import sha256_file
+from scripts.provenance import read_manifest
 
 REPORT_HTML = Path("build/verify/report.html")
 REPORT_JSON = Path("build/verify/report.json")
@@ -65,7 +66,7 @@ class FigureResult:
 def raw_checks(resource: dict[str, Any], raw_path: Path, shown_path: str) -> list[dict[str, str]]:
     """The raw file's recorded and actual sha256."""
     expected = resource.get("hash", "").removeprefix("sha256:")
-    actual = sha256_of(raw_path) if raw_path.exists() else "missing"
+    actual = sha256_file(raw_path) if raw_path.exists() else "missing"
     return [{"path": shown_path, "expected": expected, "actual": actual}]
 
 
@@ -131,13 +132,11 @@ def rasterise(pdf: Path, png: Path, dpi: int = RASTER_DPI) -> Path:
     return png
 
 
-def raster_difference(committed: Path, rebuilt: Path, folder: Path) -> tuple[float, Path]:
-    """RMS pixel difference of two PDFs' renderings, and an image of where they differ."""
+def raster_difference(expected: Path, actual: Path) -> tuple[float, Path]:
+    """RMS pixel difference of two renderings (PNG), and an image of where they differ."""
     from matplotlib.testing.compare import compare_images
     from matplotlib.testing.exceptions import ImageComparisonFailure
 
-    expected = rasterise(committed, folder / "committed.png")
-    actual = rasterise(rebuilt, folder / "rebuilt.png")
     try:
         outcome = compare_images(str(expected), str(actual), tol=0, in_decorator=True)
     except ImageComparisonFailure:  # different sizes: as different as it gets
@@ -250,25 +249,24 @@ def verify(
             result = FigureResult(
                 id=figure_id,
                 provenance=provenance_status(resource),
-                committed_sha256=sha256_of(committed) if committed.exists() else None,
-                rebuilt_sha256=sha256_of(rebuilt) if rebuilt.exists() else None,
+                committed_sha256=sha256_file(committed) if committed.exists() else None,
+                rebuilt_sha256=sha256_file(rebuilt) if rebuilt.exists() else None,
                 manifest_sha256=listed["sha256"] if listed else None,
                 comparison="identical",
                 raw=raw_checks(resource, root / raw_name, raw_name),
             )
-            images = {"committed": "", "rebuilt": "", "diff": ""}
             work = folder / figure_id
             work.mkdir()
-            if committed.exists():
-                images["committed"] = png_data_uri(rasterise(committed, work / "committed-view.png"))
-            if rebuilt.exists():
-                images["rebuilt"] = png_data_uri(rasterise(rebuilt, work / "rebuilt-view.png"))
-            if not rebuilt.exists():
+            # One rendering of each: shown in the report, and compared when the bytes differ.
+            committed_png = rasterise(committed, work / "committed.png") if committed.exists() else None
+            rebuilt_png = rasterise(rebuilt, work / "rebuilt.png") if rebuilt.exists() else None
+            images = {"committed": png_data_uri(committed_png), "rebuilt": png_data_uri(rebuilt_png), "diff": ""}
+            if rebuilt_png is None:
                 result.comparison = "not rebuilt"
-            elif not committed.exists():
+            elif committed_png is None:
                 result.comparison = "missing"
             elif result.committed_sha256 != result.rebuilt_sha256:
-                result.rms, diff = raster_difference(committed, rebuilt, work)
+                result.rms, diff = raster_difference(committed_png, rebuilt_png)
                 result.comparison = "within tolerance" if result.rms <= tolerance else "differs"
                 images["diff"] = png_data_uri(diff) if result.rms > 0 else ""
             result.problems = figure_problems(result, tolerance, listed["raw"] if listed else None)
