@@ -27,8 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts.common import ROOT, UserError, atomic_write_bytes, project_files, run_main, venv_environment
-from scripts.data import sha256_file
+from scripts.common import ROOT, UserError, atomic_write_bytes, project_files, run_main, sha256_file, venv_environment
 
 # Build outputs that go into the archive, and where they go in it.
 ARCHIVED_OUTPUTS = {
@@ -340,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     pack_command = commands.add_parser("pack", help="write the archive")
     pack_command.add_argument("--out", type=Path, required=True)
+    pack_command.add_argument("--config", type=Path, help="the workflow's validated config (default: the metadata)")
     verify_command = commands.add_parser("verify", help="check an archive's sums and rebuild it")
     verify_command.add_argument("archive", type=Path)
     verify_command.add_argument("--cores", type=int, default=os.cpu_count() or 1)
@@ -348,9 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.archive.is_file():
             raise UserError(str(args.archive), "archive not found", "make one with `make archive`")
         return verify_archive(args.archive, args.cores)
-    from scripts.metadata import load_metadata, source_date_epoch
+    from scripts.metadata import config_or_metadata, source_date_epoch
 
-    metadata = load_metadata()
+    metadata = config_or_metadata(args.config)
     files = archive_members(ROOT, metadata)
     executable = {name for name in files if (ROOT / name).is_file() and os.access(ROOT / name, os.X_OK)}
     data = pack(files, archive_name(metadata), source_date_epoch(metadata), executable)

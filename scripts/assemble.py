@@ -22,7 +22,7 @@ from pylatex import Command, Document, Figure, NoEscape, Package, Section
 from pylatex.utils import escape_latex
 
 from scripts.common import UserError, atomic_write_text, run_main
-from scripts.metadata import METADATA, figure_path, is_unknown, load_metadata, yaml_line
+from scripts.metadata import METADATA, config_or_metadata, figure_path, is_unknown, yaml_line
 from scripts.provenance import MANIFEST_TEX
 
 ILLUSTRATIVE_CAPTION = (
@@ -227,7 +227,8 @@ def write_outputs(metadata: dict[str, Any], out: Path, provenance: dict[str, str
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.assemble", description=__doc__.splitlines()[0])
-    parser.add_argument("--metadata", type=Path, default=METADATA)
+    parser.add_argument("--config", type=Path, help="the workflow's validated config (default: the metadata)")
+    parser.add_argument("--metadata", type=Path, default=METADATA, help="the metadata file, for error lines")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
         "--provenance",
@@ -238,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     provenance = dict(item.split("=", 1) for item in args.provenance)
-    metadata = load_metadata(args.metadata)
+    metadata = config_or_metadata(args.config, args.metadata)
     check_typesettable(metadata, args.metadata)
     for path in write_outputs(metadata, args.out, provenance):
         print(f"wrote {path}")

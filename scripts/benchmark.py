@@ -61,7 +61,7 @@ def floor(folder: Path) -> float:
         raw = DESCRIPTOR.parent / find_resource(descriptor, figure["data"])["path"]
         table = Path(f"/tmp/bench-{figure['id']}.csv")
         settings = metadata["processing"][figure["kind"]]
-        run(process_command(figure["kind"], raw, figure["data"], table, settings), folder)
+        run(process_command(figure["kind"], raw, find_resource(descriptor, figure["data"]), table, settings), folder)
         out = Path(f"/tmp/bench-{figure['id']}.pdf")
         run(plot_command(figure["kind"], table, "illustrative", Path("paper/figure-style.mplstyle"), out), folder)
     for suffix in (".aux", ".bbl", ".bcf", ".blg", ".fdb_latexmk", ".fls", ".log", ".out", ".run.xml", ".pdf"):

@@ -31,6 +31,12 @@ class UserError(Exception):
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
 
+def sha256_file(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def load_yaml(path: Path) -> Any:
     """Read a YAML file, turning a syntax error into a UserError with its line."""
     import yaml

@@ -190,6 +190,25 @@ def unclosed_group(sections: Path = SECTIONS) -> str:
     return str(sections)
 
 
+def buffer_size() -> int:
+    """TeX's input buffer in characters (TeX Live: 200,000): a longer line cannot be read at all."""
+    try:
+        value = subprocess.run(["kpsewhich", "-var-value=buf_size"], capture_output=True, text=True).stdout
+        return int(value.strip())
+    except (OSError, ValueError):
+        return 200_000
+
+
+def overlong_line(limit: int, sections: Path = SECTIONS) -> str | None:
+    """`file:line` of the first section line longer than `limit` characters, or None."""
+    for path in sorted(Path(sections).glob("*.tex")):
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for number, line in enumerate(lines, 1):
+                if len(line.rstrip("\n")) > limit:
+                    return f"{path.as_posix()}:{number}"
+    return None
+
+
 def check_log(log_text: str, bibliography: str) -> None:
     """Turn what a successful run still left broken (groups, citations, references) into a UserError."""
     if "occurred inside a group at level" in log_text:
@@ -267,6 +286,14 @@ def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: s
     log_text = _read(ROOT / log_path)
     if process.returncode != 0:
         problem = first_error(log_text)
+        terminal = output.decode("utf-8", errors="replace")
+        if problem is None and "Unable to read an entire line" in terminal:  # said on the terminal only
+            limit = buffer_size()
+            raise UserError(
+                overlong_line(limit) or str(tex),
+                f"a line longer than TeX's input buffer ({limit:,} characters)",
+                "break the line: TeX reads its input one line at a time",
+            )
         if problem is None:  # TeX itself did not fail: biber did, or latexmk
             biber_error = biber_problem(_read(ROOT / tex.with_suffix(".blg")), bibliography)
             if biber_error:

@@ -3,7 +3,7 @@
 Pure functions (`poll_window`, `drop_repeat_respondents`, `wilson_interval`, `yearly_series`, ...)
 take and return DataFrames; `main` is the command line the workflow calls:
 
-    python -m scripts.data validate --resource poll-responses --report build/data/poll-responses.json
+    python -m scripts.data validate --entry '{"name": "poll-responses", ...}' --report build/data/poll-responses.json
     python -m scripts.data poll --raw data/raw/poll_responses.csv --out build/processed/neutrality-poll.csv ...
     python -m scripts.data survey --raw data/raw/threat_survey.csv --out build/processed/threat-perception.csv ...
     python -m scripts.data rehash      # after editing a raw file on purpose: record its new sha256
@@ -12,7 +12,6 @@ take and return DataFrames; `main` is the command line the workflow calls:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
-from scripts.common import UserError, atomic_write_text, run_main
+from scripts.common import UserError, atomic_write_text, run_main, sha256_file
 
 if TYPE_CHECKING:  # pandas costs 0.4 s to import; the workflow reads this module for its descriptor helpers only
     import pandas as pd
@@ -48,10 +47,6 @@ def find_resource(descriptor: dict[str, Any], name: str) -> dict[str, Any]:
             return resource
     names = ", ".join(r.get("name", "?") for r in descriptor.get("resources", []))
     raise UserError(str(DESCRIPTOR), f"no resource named '{name}'", f"resources in the package: {names}")
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def check_hash(path: Path, expected: str) -> None:
@@ -280,11 +275,12 @@ def processing_options(settings: dict[str, Any]) -> list[str]:
     return [item for key, value in settings.items() for item in (f"--{key.replace('_', '-')}", str(value))]
 
 
-def process_command(kind: str, raw: Path, resource: str, out: Path, settings: dict[str, Any]) -> list[str]:
+def process_command(kind: str, raw: Path, resource: dict[str, Any], out: Path, settings: dict[str, Any]) -> list[str]:
     """The processing step's command line, as the workflow runs it (the benchmark's floor runs it too)."""
     import sys
 
-    command = [sys.executable, "-m", "scripts.data", kind, "--raw", str(raw), "--resource", resource, "--out", str(out)]
+    entry = json.dumps(resource, sort_keys=True)
+    command = [sys.executable, "-m", "scripts.data", kind, "--raw", str(raw), "--entry", entry, "--out", str(out)]
     return command + processing_options(settings)
 
 
@@ -295,23 +291,24 @@ def field(resource: dict[str, Any], name: str) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.data", description=__doc__.splitlines()[0])
     parser.add_argument("--descriptor", type=Path, default=DESCRIPTOR)
+    # The steps get their resource's descriptor entry from the workflow (--entry, JSON) rather than
+    # reading the whole descriptor, so that editing one resource reruns only its own chain.
+    entry = argparse.ArgumentParser(add_help=False)
+    entry.add_argument("--entry", type=json.loads, required=True, help="the resource's descriptor entry (JSON)")
     commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser("validate", help="check a raw file against the data package")
-    validate.add_argument("--resource", required=True)
+    validate = commands.add_parser("validate", parents=[entry], help="check a raw file against the data package")
     validate.add_argument("--report", type=Path, required=True)
-    poll = commands.add_parser("poll", help="Figure 1: poll responses -> shares with Wilson intervals")
+    poll = commands.add_parser("poll", parents=[entry], help="Figure 1: poll responses -> shares with Wilson intervals")
     poll.add_argument("--raw", type=Path, required=True)
     poll.add_argument("--out", type=Path, required=True)
-    poll.add_argument("--resource", default="poll-responses")
     poll.add_argument("--opened-at", required=True)
     poll.add_argument("--window-hours", type=float, required=True)
     poll.add_argument("--confidence", type=float, default=0.95)
-    survey = commands.add_parser("survey", help="Figure 2: survey waves -> yearly series")
+    survey = commands.add_parser("survey", parents=[entry], help="Figure 2: survey waves -> yearly series")
     survey.add_argument("--raw", type=Path, required=True)
     survey.add_argument("--out", type=Path, required=True)
     survey.add_argument("--first-year", type=int, required=True)
     survey.add_argument("--last-year", type=int, required=True)
-    survey.add_argument("--resource", default="threat-survey")
     commands.add_parser("rehash", help="record the current sha256 of every raw file in the descriptor")
     args = parser.parse_args(argv)
 
@@ -319,13 +316,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for resource in rehash_descriptor(args.descriptor)["resources"]:
             print(f"{resource['path']}: {resource['hash']}")
         return 0
-    descriptor = load_descriptor(args.descriptor)
     if args.command == "validate":
-        report = validate_resource(find_resource(descriptor, args.resource), args.descriptor.parent)
+        report = validate_resource(args.entry, args.descriptor.parent)
         atomic_write_text(args.report, json.dumps(report, indent=2) + "\n")
         print(f"{report['path']}: valid, {report['rows']} rows, data {report['provenance']}")
     elif args.command == "poll":
-        options = field(find_resource(descriptor, args.resource), "answer")["answerOptions"]
+        options = field(args.entry, "answer")["answerOptions"]
         table, dropped = process_poll(
             read_csv_columns(args.raw, POLL_COLUMNS),
             args.opened_at,
@@ -338,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{args.raw}: " + ", ".join(f"{k} {v}" for k, v in dropped.items()))
     elif args.command == "survey":
         table = yearly_series(read_csv_columns(args.raw, SURVEY_COLUMNS), args.first_year, args.last_year)
-        labels = field(find_resource(descriptor, args.resource), "indicator").get("labels", {})
+        labels = field(args.entry, "indicator").get("labels", {})
         table.insert(1, "label", table["indicator"].map(labels).fillna(table["indicator"]))
         write_table(table, args.out)
         print(f"{args.raw}: {table['indicator'].nunique()} indicators x {table['year'].nunique()} years")

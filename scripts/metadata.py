@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from scripts.common import ROOT, UNKNOWN, UserError, load_yaml
+from scripts.common import ROOT, UNKNOWN, UserError, atomic_write_text, load_yaml, run_main
+from scripts.paths import CONFIG, PUBLISHED_FIGURE
 
 METADATA = Path("paper/metadata.yaml")
 SCHEMA = ROOT / "scripts" / "schemas" / "metadata.schema.yaml"
@@ -55,18 +59,6 @@ def _dotted(keys: list[str | int]) -> str:
     return text or "(top level)"
 
 
-VALIDATED = ROOT / "build" / ".cache" / "valid-metadata"  # one empty file per metadata already found valid
-
-
-def validation_key(data: Any) -> str:
-    """sha256 of the metadata (as data) and the schema: what a validation result depends on."""
-    import hashlib
-    import json
-
-    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8") + SCHEMA.read_bytes()).hexdigest()
-
-
 def with_defaults(data: dict[str, Any]) -> dict[str, Any]:
     for section in data["sections"]:
         section.setdefault("numbered", True)
@@ -76,12 +68,7 @@ def with_defaults(data: dict[str, Any]) -> dict[str, Any]:
 def validate_metadata(data: Any, path: Path = METADATA) -> dict[str, Any]:
     """Check `data` against the schema; the first problem becomes a UserError naming the key.
 
-    Metadata found valid once is remembered by its hash (build/.cache), so that the workflow and each
-    step do not import jsonschema and validate again on every build: 0.1-0.2 s each. Problems are never
-    cached; they are found again every time."""
-    key = validation_key(data)
-    if (VALIDATED / key).exists():
-        return with_defaults(data)
+    The workflow validates once per run; its steps read the validated copy, build/config.json."""
     import jsonschema
 
     schema = load_yaml(SCHEMA)
@@ -104,11 +91,6 @@ def validate_metadata(data: Any, path: Path = METADATA) -> dict[str, Any]:
             hint = "see scripts/schemas/metadata.schema.yaml for what this key accepts"
         line = yaml_line(path, keys)
         raise UserError(f"{path}:{line}" if line else str(path), message, hint)
-    try:
-        VALIDATED.mkdir(parents=True, exist_ok=True)
-        (VALIDATED / key).touch()
-    except OSError:  # a read-only checkout: validate every time
-        pass
     return with_defaults(data)
 
 
@@ -119,9 +101,27 @@ def load_metadata(path: Path = METADATA) -> dict[str, Any]:
     return validate_metadata(data, path)
 
 
+def config_json(metadata: dict[str, Any]) -> str:
+    return json.dumps(metadata, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+
+def read_config(path: Path = CONFIG) -> dict[str, Any]:
+    """The validated metadata as the workflow wrote it: what every step reads instead of metadata.yaml."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise UserError(str(path), f"cannot read the workflow's config: {err}", "run `make` to write it") from None
+
+
+def config_or_metadata(config: Path | None, metadata: Path = METADATA) -> dict[str, Any]:
+    """A step's settings: the workflow's validated config when given (--config), else the metadata file
+    itself (a command run by hand, outside the workflow)."""
+    return read_config(config) if config else load_metadata(metadata)
+
+
 def figure_path(figure_id: str) -> str:
     """Where the workflow writes figure <id> (convention, not configuration)."""
-    return f"figures/{figure_id}.pdf"
+    return PUBLISHED_FIGURE.format(figure=figure_id)
 
 
 def is_unknown(value: Any) -> bool:
@@ -131,3 +131,17 @@ def is_unknown(value: Any) -> bool:
 def source_date_epoch(metadata: dict[str, Any]) -> int:
     """The fixed timestamp (seconds since 1970) written into every output."""
     return int(datetime.fromisoformat(metadata["build"]["source_date"]).timestamp())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.metadata", description="validate the metadata once")
+    parser.add_argument("--metadata", type=Path, default=METADATA)
+    parser.add_argument("--out", type=Path, default=CONFIG)
+    args = parser.parse_args(argv)
+    atomic_write_text(args.out, config_json(load_metadata(args.metadata)))
+    print(f"{args.metadata}: valid; wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)

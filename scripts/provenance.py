@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from scripts.common import ROOT, UserError, atomic_write_text, run_main
+from scripts.paths import MANIFEST_JSON, MANIFEST_TEX
 
 MANIFEST_NAME = "manifest.json"  # the attachment's name inside the PDF
-MANIFEST_JSON = Path("build/provenance/manifest.json")
-MANIFEST_TEX = Path("build/provenance/manifest.tex")
 # What draws every figure, besides its raw data (paths relative to the project root).
 FIGURE_CODE = ("scripts/data.py", "scripts/figures.py", "paper/figure-style.mplstyle")
 FORMAT_VERSION = 1
@@ -67,7 +66,8 @@ def environment(requirements: Path = ROOT / "requirements.txt") -> dict[str, Any
 
 def figure_records(metadata: dict[str, Any], descriptor: dict[str, Any], root: Path = ROOT) -> list[dict[str, Any]]:
     """One record per figure: its file, code and raw data with their sha256, and its data provenance."""
-    from scripts.data import DESCRIPTOR, find_resource, provenance_status, sha256_file
+    from scripts.common import sha256_file
+    from scripts.data import DESCRIPTOR, find_resource, provenance_status
     from scripts.metadata import figure_path
 
     records = []
@@ -163,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.provenance", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     write = commands.add_parser("write", help="write the manifest and its TeX fragment")
+    write.add_argument("--config", type=Path, help="the workflow's validated config (default: the metadata)")
+    write.add_argument("--descriptor", type=Path, default=Path("data/datapackage.json"))
     write.add_argument("--json", type=Path, default=MANIFEST_JSON)
     write.add_argument("--tex", type=Path, default=MANIFEST_TEX)
     show = commands.add_parser("show", help="print the manifest a PDF carries")
@@ -171,11 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "show":
         print(manifest_json(read_manifest(args.pdf)), end="")
         return 0
-    from scripts.data import DESCRIPTOR, load_descriptor
-    from scripts.metadata import load_metadata, source_date_epoch
+    from scripts.data import load_descriptor
+    from scripts.metadata import config_or_metadata, source_date_epoch
 
-    metadata = load_metadata()
-    text = manifest_json(build_manifest(metadata, load_descriptor(DESCRIPTOR)))
+    metadata = config_or_metadata(args.config)
+    text = manifest_json(build_manifest(metadata, load_descriptor(args.descriptor)))
     atomic_write_text(args.json, text)
     atomic_write_text(args.tex, manifest_tex(text, source_date_epoch(metadata), args.json))
     print(f"{args.json}: {len(json.loads(text)['figures'])} figures")

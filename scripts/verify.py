@@ -30,13 +30,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.common import ROOT, UserError, atomic_write_text, copy_project_files, run_main, venv_environment
-from scripts.data import sha256_file
+from scripts.common import (
+    ROOT,
+    UserError,
+    atomic_write_text,
+    copy_project_files,
+    run_main,
+    sha256_file,
+    venv_environment,
+)
+from scripts.paths import VERIFY_REBUILD_LOG, VERIFY_REPORT_HTML, VERIFY_REPORT_JSON
 from scripts.provenance import read_manifest
 
-REPORT_HTML = Path("build/verify/report.html")
-REPORT_JSON = Path("build/verify/report.json")
-REBUILD_LOG = Path("build/logs/verify-rebuild.log")
 DEFAULT_TOLERANCE = 2.0  # RMS over 0-255 grey levels: anti-aliasing noise, not a changed bar or point
 RASTER_DPI = 100
 
@@ -217,15 +222,15 @@ with <code>figures/</code> and with the provenance manifest of <code>{html.escap
 
 
 def verify(
-    pdf: Path, tolerance: float, cores: int, rebuild_log: Path, root: Path = ROOT
+    pdf: Path, tolerance: float, cores: int, rebuild_log: Path, root: Path = ROOT, config: Path | None = None
 ) -> tuple[list[FigureResult], str, list[str]]:
     """Check every figure; return the results, the HTML report and general notes."""
     import pandas as pd
 
     from scripts.data import DESCRIPTOR, find_resource, load_descriptor, provenance_status
-    from scripts.metadata import figure_path, load_metadata
+    from scripts.metadata import config_or_metadata, figure_path
 
-    metadata = load_metadata(root / "paper/metadata.yaml")
+    metadata = config_or_metadata(config, root / "paper/metadata.yaml")
     descriptor = load_descriptor(root / DESCRIPTOR)
     notes = []
     try:
@@ -310,19 +315,20 @@ def verdict(report: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["verdict"]:
-        return verdict(Path(argv[1]) if len(argv) > 1 else REPORT_JSON)
+        return verdict(Path(argv[1]) if len(argv) > 1 else VERIFY_REPORT_JSON)
     parser = argparse.ArgumentParser(prog="python -m scripts.verify", description=__doc__.splitlines()[0])
     parser.add_argument("--pdf", type=Path, default=ROOT / "build/paper.pdf", help="the PDF whose manifest to check")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, help="largest RMS difference accepted")
-    parser.add_argument("--html", type=Path, default=REPORT_HTML)
-    parser.add_argument("--json", type=Path, default=REPORT_JSON)
-    parser.add_argument("--rebuild-log", type=Path, default=REBUILD_LOG, help="where to keep Snakemake's output")
+    parser.add_argument("--html", type=Path, default=VERIFY_REPORT_HTML)
+    parser.add_argument("--json", type=Path, default=VERIFY_REPORT_JSON)
+    parser.add_argument("--rebuild-log", type=Path, default=VERIFY_REBUILD_LOG, help="where to keep Snakemake's output")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when a figure fails (for the workflow)")
+    parser.add_argument("--config", type=Path, help="the workflow's validated config (default: the metadata)")
     args = parser.parse_args(argv)
     if not args.pdf.exists():
         raise UserError(str(args.pdf), "PDF not found", "build it with `make`, or give another with PDF=path")
-    results, report, notes = verify(args.pdf, args.tolerance, args.cores, args.rebuild_log)
+    results, report, notes = verify(args.pdf, args.tolerance, args.cores, args.rebuild_log, config=args.config)
     atomic_write_text(args.html, report)
     atomic_write_text(args.json, summary_json(results, notes, args.tolerance))
     status = verdict(args.json)

@@ -1,3 +1,4 @@
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,7 +11,26 @@ if str(ROOT) not in sys.path:
 from helpers import copy_project  # noqa: E402 (needs the project root on sys.path)
 
 
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Path:
+    """The project's sources, built once from scratch per test session (per xdist worker). Read only:
+    a test that changes anything works on a copy (`project`, `copy_built`)."""
+    return copy_project(tmp_path_factory.mktemp("built"))
+
+
+@pytest.fixture(scope="session")
+def copy_built(built_project, tmp_path_factory):
+    """Make a private copy of the built project: sources, build/ and Snakemake's state, mtimes kept."""
+
+    def copy(name: str = "project") -> Path:
+        destination = tmp_path_factory.mktemp(name)
+        shutil.copytree(built_project, destination, symlinks=True, dirs_exist_ok=True)
+        return destination
+
+    return copy
+
+
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A copy of the project's sources, built once from scratch, for one test module."""
-    return copy_project(tmp_path_factory.mktemp("project"))
+def project(copy_built) -> Path:
+    """A copy of the built project for one test module."""
+    return copy_built()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scripts.common import UserError
+from scripts.common import UserError, sha256_file
 from scripts.data import (
     POLL_COLUMNS,
     check_hash,
@@ -19,7 +19,6 @@ from scripts.data import (
     poll_window,
     process_poll,
     read_csv_columns,
-    sha256_file,
     validate_resource,
     wilson_interval,
     yearly_series,

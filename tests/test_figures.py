@@ -2,12 +2,12 @@
 
 import io
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 from pypdf import PdfReader
 
+from scripts.data import find_resource, load_descriptor, process_command
 from scripts.figures import ILLUSTRATIVE_MARK, plot_command, render
 from scripts.metadata import load_metadata
 
@@ -54,23 +54,7 @@ def test_committed_figures_are_what_the_code_makes_from_the_committed_data(tmp_p
         out = tmp_path / f"{figure['id']}.pdf"
         raw = {"poll": "data/raw/poll_responses.csv", "survey": "data/raw/threat_survey.csv"}[figure["kind"]]
         settings = load_metadata()["processing"][figure["kind"]]
-        options = [f"--{k.replace('_', '-')}={v}" for k, v in settings.items()]
-        python = [sys.executable, "-m"]
-        subprocess.run(
-            [
-                *python,
-                "scripts.data",
-                figure["kind"],
-                "--raw",
-                raw,
-                "--resource",
-                figure["data"],
-                "--out",
-                str(table),
-                *options,
-            ],
-            check=True,
-            capture_output=True,
-        )
+        resource = find_resource(load_descriptor(), figure["data"])
+        subprocess.run(process_command(figure["kind"], raw, resource, table, settings), check=True, capture_output=True)
         subprocess.run(plot_command(figure["kind"], table, "illustrative", STYLE, out), check=True, capture_output=True)
         assert out.read_bytes() == Path(f"figures/{figure['id']}.pdf").read_bytes(), figure["id"]

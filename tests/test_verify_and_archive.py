@@ -18,6 +18,9 @@ from helpers import change_first_survey_value
 from scripts.archive import check_sums, pack, sha256sums
 from scripts.verify import FigureResult, figure_problems
 
+# The tests of this module share one built copy and run in order: on one xdist worker.
+pytestmark = pytest.mark.xdist_group("verify_and_archive")
+
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(

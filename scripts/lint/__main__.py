@@ -19,7 +19,7 @@ from typing import Any
 from scripts.common import ROOT, UserError, atomic_write_text, run_main
 from scripts.lint import checks, report
 from scripts.lint.parse import read_source
-from scripts.metadata import METADATA, load_metadata
+from scripts.metadata import METADATA, config_or_metadata
 
 
 def page_count(pdf: Path | None) -> int | None:
@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["verdict"]:
         return verdict(Path(argv[1]) if len(argv) > 1 else Path("build/lint/report.json"))
     parser = argparse.ArgumentParser(prog="python -m scripts.lint", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, help="the workflow's validated config (default: the metadata)")
     parser.add_argument("--metadata", type=Path, default=METADATA)
     parser.add_argument("--pdf", type=Path, help="the built PDF, for the page count")
     parser.add_argument("--json", type=Path, help="write the JSON report here")
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are errors")
     parser.add_argument("--sources-report", type=Path, help="add the page count to this report instead of linting")
     args = parser.parse_args(argv)
-    metadata = load_metadata(args.metadata)
+    metadata = config_or_metadata(args.config, args.metadata)
     if args.sources_report:
         findings, coverage = add_page_count(args.sources_report, args.pdf, metadata)
     else:

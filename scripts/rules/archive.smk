@@ -6,29 +6,32 @@
 rule verify_report:
     input:
         pdf=rules.publish.output.pdf,
+        config=rules.write_config.output.config,
+        package=DESCRIPTOR.as_posix(),
         figures=get_figure_files(),
         raw=get_raw_files(),
         code=["scripts/verify.py", "scripts/provenance.py", *FIGURE_CODE],
     output:
-        html="build/verify/report.html",
-        json="build/verify/report.json",
+        html=VERIFY_REPORT_HTML.as_posix(),
+        json=VERIFY_REPORT_JSON.as_posix(),
     log:
         main="build/logs/verify_report.log",
-        rebuild="build/logs/verify_report-rebuild.log",
+        rebuild=VERIFY_REBUILD_LOG.as_posix(),
     threads: 2  # the nested figure rebuild runs jobs in parallel (capped at --cores)
     shell:
-        "python -m scripts.verify --exit-zero --pdf {input.pdf} --html {output.html} --json {output.json}"
+        "python -m scripts.verify --exit-zero --config {input.config} --pdf {input.pdf} --html {output.html} --json {output.json}"
         " --cores {threads} --rebuild-log {log.rebuild} > {log.main} 2>&1"
 
 
 rule archive:
     input:
         outputs=list(ARCHIVED_OUTPUTS),
+        config=rules.write_config.output.config,
         sources=get_project_files,
         code="scripts/archive.py",
     output:
-        archive=f"build/archive/{archive_name(config)}.tar.gz",
+        archive=(ARCHIVES / f"{archive_name(config)}.tar.gz").as_posix(),
     log:
         "build/logs/archive.log",
     shell:
-        "python -m scripts.archive pack --out {output.archive} > {log} 2>&1"
+        "python -m scripts.archive pack --config {input.config} --out {output.archive} > {log} 2>&1"

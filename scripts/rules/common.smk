@@ -6,9 +6,30 @@ import shlex
 from scripts.archive import ARCHIVED_OUTPUTS, archive_name
 from scripts.common import UserError, project_files
 from scripts.data import DESCRIPTOR, find_resource, load_descriptor, processing_options, provenance_status
-from scripts.metadata import figure_path, validate_metadata
+from scripts.metadata import validate_metadata
+from scripts.paths import (
+    ARCHIVES,
+    COMPILED_PDF,
+    CONFIG,
+    FIGURE_FRAGMENT,
+    LINT_REPORT_JSON,
+    LINT_REPORT_MD,
+    LINT_SOURCES,
+    MANIFEST_JSON,
+    MANIFEST_TEX,
+    PAPER_PDF,
+    PAPER_TEX,
+    PLOTTED_FIGURE,
+    PROCESSED_TABLE,
+    PUBLISHED_FIGURE,
+    VALIDATION_REPORT,
+    VERIFY_REBUILD_LOG,
+    VERIFY_REPORT_HTML,
+    VERIFY_REPORT_JSON,
+    for_each,
+)
 from scripts.preflight import preflight
-from scripts.provenance import FIGURE_CODE, MANIFEST_JSON, MANIFEST_TEX
+from scripts.provenance import FIGURE_CODE
 
 try:
     validate_metadata(config)
@@ -37,20 +58,20 @@ def get_raw_file(wildcards):
 
 
 def get_resource_entry(wildcards):
-    """The resource's descriptor entry: as a param, editing it (e.g. its hash) reruns only that resource."""
+    """The resource's descriptor entry, passed to the step: editing it (e.g. its hash) reruns only that resource."""
     return json.dumps(get_resource(wildcards.resource), sort_keys=True)
 
 
+def get_figure_resource_entry(wildcards):
+    return json.dumps(get_resource(FIGURES[wildcards.figure]["data"]), sort_keys=True)
+
+
 def get_validation_report(wildcards):
-    return f"build/data/{FIGURES[wildcards.figure]['data']}.json"
+    return VALIDATION_REPORT.format(resource=FIGURES[wildcards.figure]["data"])
 
 
 def get_figure_kind(wildcards):
     return FIGURES[wildcards.figure]["kind"]
-
-
-def get_figure_resource(wildcards):
-    return FIGURES[wildcards.figure]["data"]
 
 
 def get_figure_provenance(wildcards):
@@ -75,23 +96,23 @@ def get_raw_files():
 
 
 def get_figure_files():
-    return [figure_path(figure_id) for figure_id in FIGURES]
+    return for_each(PUBLISHED_FIGURE, "figure", FIGURES)
 
 
 def get_validation_reports():
-    return [f"build/data/{resource['name']}.json" for resource in PACKAGE["resources"]]
+    return for_each(VALIDATION_REPORT, "resource", [resource["name"] for resource in PACKAGE["resources"]])
 
 
 def get_plotted_figures():
-    return [f"build/figures/{figure_id}.pdf" for figure_id in FIGURES]
+    return for_each(PLOTTED_FIGURE, "figure", FIGURES)
 
 
 def get_processed_tables():
-    return [f"build/processed/{figure_id}.csv" for figure_id in FIGURES]
+    return for_each(PROCESSED_TABLE, "figure", FIGURES)
 
 
 def get_figure_fragments():
-    return [f"build/tex/figure-{figure_id}.tex" for figure_id in FIGURES]
+    return for_each(FIGURE_FRAGMENT, "figure", FIGURES)
 
 
 def get_lint_code():

@@ -8,13 +8,13 @@ rule validate_data:
         raw=get_raw_file,
         code="scripts/data.py",
     output:
-        report="build/data/{resource}.json",
+        report=VALIDATION_REPORT,
     log:
         "build/logs/validate_data/{resource}.log",
     params:
         entry=get_resource_entry,
     shell:
-        "python -m scripts.data validate --resource {wildcards.resource} --report {output.report} > {log} 2>&1"
+        "python -m scripts.data validate --entry {params.entry:q} --report {output.report} > {log} 2>&1"
 
 
 rule process_figure_data:
@@ -23,26 +23,26 @@ rule process_figure_data:
         validation=get_validation_report,
         code="scripts/data.py",
     output:
-        table="build/processed/{figure}.csv",
+        table=PROCESSED_TABLE,
     log:
         "build/logs/process_figure_data/{figure}.log",
     params:
         kind=get_figure_kind,
-        resource=get_figure_resource,
+        entry=get_figure_resource_entry,
         options=get_processing_args,
     shell:
-        "python -m scripts.data {params.kind} --raw {input.raw} --resource {params.resource}"
+        "python -m scripts.data {params.kind} --raw {input.raw} --entry {params.entry:q}"
         " --out {output.table} {params.options} > {log} 2>&1"
 
 
 rule plot_figure:
     input:
-        table="build/processed/{figure}.csv",
+        table=rules.process_figure_data.output.table,
         style="paper/figure-style.mplstyle",
         code="scripts/figures.py",
     output:
         figure=report(
-            "build/figures/{figure}.pdf",
+            PLOTTED_FIGURE,
             caption="../report/figure.rst",
             category="Figures",
             labels={"figure": "{figure}"},
@@ -62,7 +62,7 @@ rule publish_figure:
     input:
         figure=rules.plot_figure.output.figure,
     output:
-        figure="figures/{figure}.pdf",
+        figure=PUBLISHED_FIGURE,
     log:
         "build/logs/publish_figure/{figure}.log",
     shell:

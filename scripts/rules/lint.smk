@@ -6,30 +6,34 @@
 # (its page count), so the lint adds almost nothing to a build's time.
 rule lint_sources:
     input:
+        config=rules.write_config.output.config,
         metadata="paper/metadata.yaml",
         sections=SECTION_FILES,
         bibliography=config["bibliography"],
+        style="paper/epsbs.sty",  # its macros are known to the lint
+        figures=get_figure_files(),  # X004 checks that every included graphic exists
         code=get_lint_code(),
     output:
-        json="build/lint/sources.json",
+        json=LINT_SOURCES.as_posix(),
     log:
         "build/logs/lint_sources.log",
     shell:
-        "python -m scripts.lint --exit-zero --json {output.json} > {log} 2>&1"
+        "python -m scripts.lint --exit-zero --config {input.config} --json {output.json} > {log} 2>&1"
 
 
 rule lint_report:
     input:
         sources=rules.lint_sources.output.json,
+        config=rules.write_config.output.config,
         pdf=rules.compile.output.pdf,  # the same bytes as build/paper.pdf; this way lint runs beside publish
         code="scripts/lint/__main__.py",
     output:
-        json="build/lint/report.json",
-        markdown="build/lint/report.md",
+        json=LINT_REPORT_JSON.as_posix(),
+        markdown=LINT_REPORT_MD.as_posix(),
     log:
         "build/logs/lint_report.log",
     shell:
-        "python -m scripts.lint --exit-zero --sources-report {input.sources} --pdf {input.pdf}"
+        "python -m scripts.lint --exit-zero --config {input.config} --sources-report {input.sources} --pdf {input.pdf}"
         " --json {output.json} --markdown {output.markdown} > {log} 2>&1"
 
 

@@ -2,25 +2,44 @@
 # compile only: editing one reruns compile and publish, nothing else.
 
 
+# The metadata, validated once and written as the config every later step reads (none re-reads or
+# re-validates paper/metadata.yaml; they read it only to name a line in an error).
+rule write_config:
+    input:
+        metadata="paper/metadata.yaml",
+        schema="scripts/schemas/metadata.schema.yaml",
+        code="scripts/metadata.py",
+    output:
+        config=CONFIG.as_posix(),
+    log:
+        "build/logs/write_config.log",
+    shell:
+        "python -m scripts.metadata --metadata {input.metadata} --out {output.config} > {log} 2>&1"
+
+
 rule assemble:
     input:
+        config=rules.write_config.output.config,
         metadata="paper/metadata.yaml",
         code="scripts/assemble.py",
     output:
-        tex="build/tex/paper.tex",
+        tex=PAPER_TEX.as_posix(),
         fragments=get_figure_fragments(),
     log:
         "build/logs/assemble.log",
     params:
         provenance=get_provenance_args,
     shell:
-        "python -m scripts.assemble --metadata {input.metadata} --out {output.tex} {params.provenance} > {log} 2>&1"
+        "python -m scripts.assemble --config {input.config} --metadata {input.metadata} --out {output.tex}"
+        " {params.provenance} > {log} 2>&1"
 
 
 # The provenance manifest that compile attaches to the PDF: sha256 of each figure, its code and raw
 # data, the data's provenance status, and the Python, package and TeX versions.
 rule manifest:
     input:
+        config=rules.write_config.output.config,
+        package=DESCRIPTOR.as_posix(),
         figures=get_figure_files(),
         raw=get_raw_files(),
         code=["scripts/provenance.py", *FIGURE_CODE],
@@ -30,10 +49,9 @@ rule manifest:
         tex=MANIFEST_TEX.as_posix(),
     log:
         "build/logs/manifest.log",
-    params:
-        provenance=get_provenance_args,
     shell:
-        "python -m scripts.provenance write --json {output.json} --tex {output.tex} > {log} 2>&1"
+        "python -m scripts.provenance write --config {input.config} --descriptor {input.package}"
+        " --json {output.json} --tex {output.tex} > {log} 2>&1"
 
 
 rule compile:
@@ -48,9 +66,10 @@ rule compile:
         # chain (checking the raw data's hashes, redrawing figures/) instead of trusting figures/.
         tables=get_processed_tables(),
         manifest=rules.manifest.output.tex,
+        manifest_json=rules.manifest.output.json,  # attached to the PDF by the fragment
         code="scripts/compile.py",
     output:
-        pdf="build/tex/paper.pdf",
+        pdf=COMPILED_PDF.as_posix(),
     log:
         "build/logs/compile.log",
     params:
@@ -66,7 +85,7 @@ rule publish:
     input:
         pdf=rules.compile.output.pdf,
     output:
-        pdf=report("build/paper.pdf", caption="../report/paper.rst", category="Paper"),
+        pdf=report(PAPER_PDF.as_posix(), caption="../report/paper.rst", category="Paper"),
     log:
         "build/logs/publish.log",
     shell:

@@ -1,0 +1,79 @@
+"""Incremental equals clean: after each kind of author edit, `make` in an already built folder gives the
+same bytes as a build from scratch of the same sources (PDF, .tex, figures, manifest, lint reports...).
+
+A step that reads a file it does not declare would be skipped by the incremental build and show here
+as a difference (as the manifest once kept the old title)."""
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import change_first_survey_value, run_build
+
+from scripts.common import copy_project_files
+from scripts.reproduce import compare
+
+
+def substitute(path: str, pattern: str, replacement: str) -> Callable[[Path], None]:
+    def edit(project: Path) -> None:
+        file = project / path
+        text, count = re.subn(pattern, replacement, file.read_text(encoding="utf-8"), count=1, flags=re.M)
+        assert count == 1, f"edit out of date: /{pattern}/ not in {path}"
+        file.write_text(text, encoding="utf-8")
+
+    return edit
+
+
+def append(path: str, text: str) -> Callable[[Path], None]:
+    def edit(project: Path) -> None:
+        with (project / path).open("a", encoding="utf-8") as file:
+            file.write(text)
+
+    return edit
+
+
+def new_raw_value(project: Path) -> None:
+    change_first_survey_value(project, 0.5)
+    subprocess.run([sys.executable, "-m", "scripts.data", "rehash"], cwd=project, check=True, capture_output=True)
+
+
+def survey_data_made_real(project: Path) -> None:
+    descriptor_path = project / "data/datapackage.json"
+    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    resource = next(r for r in descriptor["resources"] if r["name"] == "threat-survey")
+    resource["provenance"]["status"] = "real"
+    descriptor_path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+EDITS = {
+    "title": substitute("paper/metadata.yaml", r'^title: "', 'title: "Revisited: '),
+    "keyword": substitute("paper/metadata.yaml", r"^  - state sovereignty$", "  - sovereignty of states"),
+    "abstract": substitute("paper/metadata.yaml", r"It has been two years since", "Two years have passed since"),
+    "source date": substitute("paper/metadata.yaml", r'source_date: "2018-03-01', 'source_date: "2018-03-02'),
+    "sentence": append("paper/sections/06-findings.tex", "\nAn author added this sentence to the findings.\n"),
+    "bib field": substitute("paper/references.bib", r"title(\s*)= \{", r"title\1= {Edited: "),
+    "figure style": substitute("paper/figure-style.mplstyle", r"^font\.size: .*$", "font.size: 10"),
+    "raw value": new_raw_value,
+    "provenance status": survey_data_made_real,
+    "caption": substitute("paper/metadata.yaml", r'caption: "The relevance', 'caption: "The link'),
+    "stage module": append("scripts/figures.py", "\n# An edited stage module reruns its steps.\n"),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=str)
+def test_an_incremental_build_equals_a_clean_build(built_project, copy_built, tmp_path, edit):
+    incremental = copy_built("incremental")
+    EDITS[edit](incremental)
+    result = run_build(incremental)
+    assert result.returncode == 0, result.stderr
+    assert compare(built_project, incremental), "the edit changed no output: the test would prove nothing"
+
+    clean = tmp_path / "clean"
+    copy_project_files(clean, incremental)
+    result = run_build(clean)
+    assert result.returncode == 0, result.stderr
+    assert compare(incremental, clean) == []
