@@ -60,7 +60,7 @@ def test_corpus_has_at_least_four_papers():
 def test_source_names_an_open_licence_and_its_origin(paper: Path):
     source = (paper / "SOURCE.md").read_text(encoding="utf-8")
     assert OPEN_LICENCES.search(source), "SOURCE.md names no open licence"
-    origin = re.search(r"commit `?[0-9a-f]{40}|arXiv:?\s*\d{4}\.\d{4,5}v\d", source)
+    origin = re.search(r"commit\s+`?[0-9a-f]{40}|arXiv:?\s*\d{4}\.\d{4,5}v\d", source)
     assert origin, "SOURCE.md names no commit or arXiv id"
 
 
