@@ -16,6 +16,7 @@ CORPUS = Path(__file__).parent / "real_papers"
 PAPERS = sorted(p for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else []
 ADDED_MARKER = "% added for the lint corpus: the paper never answers this question"
 OPEN_LICENCES = re.compile(r"\b(CC BY(-SA)? \d\.\d|CC0|MIT License|MIT|Unlicense)\b")
+INPUT = re.compile(r"\\(?:input|include)\{([^}]+)\}")
 LIST_TOKEN = re.compile(r"\\(begin|end)\{(enumerate|itemize|description)\}|\\item\b")
 
 
@@ -107,3 +108,19 @@ def test_each_paper_adds_marked_unanswered_questions_at_the_end(paper: Path):
     assert added, "no added, unanswered question"
     assert added == list(questions)[-len(added) :], "added questions must close the list"
     assert rq_file(paper, metadata).read_text(encoding="utf-8").count(ADDED_MARKER) == len(added)
+
+
+@pytest.mark.parametrize("paper", PAPERS, ids=lambda p: p.name)
+def test_every_input_resolves_from_the_paper_folder(paper: Path):
+    """\\input paths are relative to the paper folder's root, as this project's build resolves them."""
+    metadata = load_yaml(paper / "paper" / "metadata.yaml")
+    pending = [paper / s["file"] for s in metadata["sections"]]
+    seen: set[Path] = set()
+    while pending:
+        tex = pending.pop()
+        seen.add(tex)
+        for name in INPUT.findall(strip_comments(tex.read_text(encoding="utf-8"))):
+            target = paper / (name if name.endswith(".tex") else f"{name}.tex")
+            assert target.is_file(), f"{tex.relative_to(paper)} inputs {name}, which does not exist"
+            if target not in seen:
+                pending.append(target)
