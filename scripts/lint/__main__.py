@@ -18,7 +18,8 @@ from typing import Any
 
 from scripts.common import ROOT, UserError, atomic_write_text, run_main
 from scripts.lint import checks, report
-from scripts.lint.parse import read_source
+from scripts.lint.macros import known_macros
+from scripts.lint.parse import Source, read_source
 from scripts.metadata import METADATA, load_metadata
 
 
@@ -38,32 +39,41 @@ def page_count(pdf: Path | None) -> int | None:
 def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = None, meta: Path = METADATA):
     """All checks on a paper: (findings after the paper's settings, research-question coverage).
 
-    `meta` is the metadata file (relative to `root` unless absolute), for the lines of findings about it."""
+    Paths in the metadata are relative to `root` (the paper's folder); so is `meta`, the metadata file,
+    unless absolute (for the lines of findings about it)."""
+    root = Path(root).resolve()
     sources = {
-        section["id"]: read_source(root / section["file"])
+        section["id"]: read_source(root / section["file"], root)
         for section in metadata["sections"]
         if (root / section["file"]).is_file()
     }
-    for source in sources.values():  # report paths relative to the project, as TeX does
-        source.path = Path(source.path).relative_to(root).as_posix() if Path(source.path).is_absolute() else source.path
     rq_findings, coverage = checks.research_questions(metadata, sources)
     meta_file = Path(meta) if Path(meta).is_absolute() else root / meta
+    texts = [source.text for s in sources.values() for source in [s, *all_included(s)]]
+    known = known_macros(meta_file.parent, texts, metadata["lint"])
     findings = (
-        checks.missing_files(metadata, root, meta_file)
+        checks.settings(metadata, sources, meta_file)
+        + checks.missing_files(metadata, root, meta_file)
         + checks.source_problems(sources)
+        + checks.unknown_macros(sources, known)
         + checks.template(metadata, sources, meta_file)
         + checks.page_limits(metadata, page_count(pdf))
         + rq_findings
         + checks.citations(sources, root / metadata["bibliography"], metadata["bibliography"])
         + checks.figures(metadata, sources, root, meta_file)
     )
-    shown = [  # paths relative to the project, as TeX shows them
+    shown = [  # paths relative to the paper's folder, as TeX shows them
         checks.Finding(Path(f.path).relative_to(root).as_posix(), *checks.astuple_tail(f))
         if Path(f.path).is_absolute() and Path(f.path).is_relative_to(root)
         else f
         for f in findings
     ]
     return checks.apply_settings(shown, metadata["lint"].get("checks", {})), coverage
+
+
+def all_included(source: Source) -> list[Source]:
+    """Every file a section file includes, at any depth."""
+    return [deeper for child in source.included for deeper in [child, *all_included(child)]]
 
 
 def add_page_count(sources_report: Path, pdf: Path, metadata: dict[str, Any]) -> tuple[list, checks.Coverage]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -21,10 +21,22 @@ from pylatexenc.latexwalker import (
 )
 from pylatexenc.macrospec import LatexContextDb, MacroSpec
 
-CITE_MACROS = {"cite", "parencite", "textcite", "autocite", "citeauthor", "citeyear", "nocite"}
-MULTICITE_MACROS = {"parencites", "textcites", "autocites", "cites"}
-REF_MACROS = {"ref", "autoref", "cref", "Cref", "pageref", "nameref"}
-# Macros this project defines (paper/epsbs.sty) or uses from biblatex, which pylatexenc does not know.
+# Citation commands of biblatex and natbib (with their capitalised and starred forms): each takes
+# optional [pre][post] notes and one {key,key} argument.
+_CITE_BASE = (
+    "cite", "parencite", "textcite", "autocite", "footcite", "footcitetext", "smartcite", "supercite",
+    "citep", "citet", "citealp", "citealt", "citeauthor", "citeyear", "citeyearpar", "citetitle",
+    "citedate", "citeurl", "fullcite", "footfullcite",
+)  # fmt: skip
+CITE_MACROS = {*_CITE_BASE, *(name[0].upper() + name[1:] for name in _CITE_BASE), "nocite"}
+# Multi-cite commands: \cites(pre)(post)[pre][post]{a}[pre][post]{b}...
+MULTICITE_MACROS = {
+    f"{name}cites" for name in ("", "paren", "text", "auto", "foot", "smart", "super", "Paren", "Text", "Auto", "Smart")
+}
+REF_MACROS = {"ref", "autoref", "cref", "Cref", "pageref", "nameref", "eqref", "vref", "Vref", "labelcref"}
+INCLUDE_MACROS = {"input", "include", "subfile"}
+# Macros this project defines (paper/epsbs.sty) or uses from biblatex, with how they take arguments (pylatexenc
+# needs that to read their arguments; whether a macro exists at all is scripts/lint/macros.py's job).
 PROJECT_MACROS = {
     "PaperFigure": "{",
     "addresses": "{",
@@ -32,9 +44,15 @@ PROJECT_MACROS = {
     "noindent": "",
     "textsuperscript": "{",
     "IllustrativeDataNote": "{",
+    "subfile": "{",
     **{name: "*[[{" for name in CITE_MACROS},
     **{name: "" for name in MULTICITE_MACROS},
 }
+# Environments whose content TeX does not typeset as text (blanked before parsing; positions are kept).
+SKIPPED_ENVIRONMENTS = (
+    "verbatim", "verbatim*", "Verbatim", "Verbatim*", "BVerbatim", "LVerbatim", "lstlisting", "minted", "comment",
+    "filecontents", "filecontents*",
+)  # fmt: skip
 TEXT_ARGUMENT_MACROS = {"textit", "textbf", "emph", "textsc", "textsuperscript", "enquote", "mbox", "text"}
 
 
@@ -61,6 +79,7 @@ class Problem:
     col: int
     code: str
     message: str
+    path: str = ""  # the file it is in, when it is an included file
 
 
 @dataclass
@@ -69,6 +88,7 @@ class Macro:
     line: int
     col: int
     arguments: list[str]  # the text of each {…} argument (for \parencites: every following group)
+    path: str = ""  # the file it is in (a section file or a file it includes)
 
 
 @dataclass
@@ -76,16 +96,21 @@ class Paragraph:
     line: int
     text: str  # plain text, citations and references removed
     addresses: list[str] = field(default_factory=list)  # ids named by \addresses{…} markers
+    path: str = ""  # the file it is in (a section file or a file it includes)
 
 
 @dataclass
 class Source:
+    r"""A section file, with what the files it includes (\input, \include, \subfile) contain, in place."""
+
     path: str
     text: str
     macros: list[Macro]
     paragraphs: list[Paragraph]
     problems: list[Problem]
-    items: list[tuple[int, str, str | None]]  # (line, plain text, \label) of each \item
+    items: list[tuple[int, str, str | None]]  # (line, plain text, \label) of each \item of the first list
+    lists: int = 0  # itemize/enumerate lists that are not inside another list
+    included: list[Source] = field(default_factory=list)
 
 
 def decode(path: str, data: bytes) -> tuple[str, list[Problem]]:
@@ -96,6 +121,73 @@ def decode(path: str, data: bytes) -> tuple[str, list[Problem]]:
         line = data[: err.start].count(b"\n") + 1
         problem = Problem(line, 0, "P002", f"not UTF-8 (byte 0x{data[err.start]:02x}); save the file as UTF-8")
         return data.decode("utf-8", errors="replace"), [problem]
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """`text` with [start, end) turned into spaces, keeping newlines so that every position stays put."""
+    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+
+
+_SKIP_START = re.compile(
+    r"(?<!\\)%[^\n]*"  # a comment: nothing in it starts a skipped region
+    r"|\\begin\s*\{(?P<env>" + "|".join(re.escape(e) for e in SKIPPED_ENVIRONMENTS) + r")\}"
+    r"|\\(?P<verb>verb\*?|lstinline|mintinline|mint)(?![A-Za-z])"
+    r"|\\(?P<iffalse>iffalse)(?![A-Za-z])"
+)
+_CONDITIONAL = re.compile(r"(?<!\\)%[^\n]*|\\(if[A-Za-z@]*|fi|else)(?![A-Za-z@])")
+
+
+def _end_of_inline_verbatim(text: str, start: int, name: str) -> int:
+    """End of \\verb|...|, \\lstinline[opts]{...} or \\mintinline{lang}{...} starting after the macro name."""
+    index = start
+    if name.startswith("verb") or name == "lstinline":
+        index = re.compile(r"\s*(\[[^\]]*\])?").match(text, index).end()
+    elif name in ("mintinline", "mint"):
+        index = re.compile(r"\s*(\[[^\]]*\])?\s*\{[^}]*\}").match(text, index).end()
+    if index >= len(text):
+        return len(text)
+    delimiter = "}" if text[index] == "{" else text[index]
+    close = text.find(delimiter, index + 1)
+    newline = text.find("\n", index + 1)
+    if close < 0 or (0 <= newline < close):  # TeX: a \verb cannot span lines
+        return newline if newline >= 0 else len(text)
+    return close + 1
+
+
+def _end_of_false_branch(text: str, start: int) -> tuple[int, int]:
+    """(where the skipped \\iffalse branch ends, where typesetting resumes): at the matching \\else or \\fi."""
+    depth = 0
+    for match in _CONDITIONAL.finditer(text, start):
+        name = match[1]
+        if name is None:
+            continue
+        if name.startswith("if"):
+            depth += 1
+        elif name == "fi" and depth:
+            depth -= 1
+        elif depth == 0:  # \fi or \else of the \iffalse itself
+            return match.start(), match.start() if name == "fi" else match.end()
+    return len(text), len(text)
+
+
+def mask_skipped(text: str) -> str:
+    """The text without what TeX does not typeset as text (verbatim-like environments, \\verb, comment
+    environments, \\iffalse...\\fi), blanked in place so that lines and columns stay the same."""
+    index = 0
+    while match := _SKIP_START.search(text, index):
+        if match["env"]:
+            end = re.compile(r"\\end\s*\{" + re.escape(match["env"]) + r"\}").search(text, match.end())
+            stop = end.end() if end else len(text)
+            text, index = _blank(text, match.start(), stop), stop
+        elif match["verb"]:
+            stop = _end_of_inline_verbatim(text, match.end(), match["verb"])
+            text, index = _blank(text, match.start(), stop), stop
+        elif match["iffalse"]:
+            stop, resume = _end_of_false_branch(text, match.end())
+            text, index = _blank(text, match.start(), resume), max(resume, match.end())
+        else:
+            index = match.end()
+    return text
 
 
 def _walker(text: str, tolerant: bool) -> LatexWalker:
@@ -118,6 +210,9 @@ def _walk(nodes, walker: LatexWalker) -> Iterator[tuple[LatexMacroNode, list]]:
                 yield from _walk([a for a in node.nodeargd.argnlist or [] if a is not None], walker)
 
 
+_OPTIONS = re.compile(r"(\s*(\[[^\]]*\]|\([^)]*\)))+\s*")  # [pre][post] or (pre)(post) between multi-cite groups
+
+
 def _group_text(node) -> str:
     return node.latex_verbatim()[1:-1] if isinstance(node, LatexGroupNode) else node.latex_verbatim()
 
@@ -128,7 +223,7 @@ def _following_groups(siblings: list, node) -> list[str]:
     for sibling in siblings[siblings.index(node) + 1 :]:
         if isinstance(sibling, LatexGroupNode):
             groups.append(_group_text(sibling))
-        elif isinstance(sibling, LatexCharsNode) and re.fullmatch(r"(\s*\[[^\]]*\])+\s*", sibling.chars):
+        elif isinstance(sibling, LatexCharsNode) and _OPTIONS.fullmatch(sibling.chars):
             continue
         else:
             break
@@ -159,8 +254,7 @@ def plain_text(nodes) -> str:
         if node is None or isinstance(node, LatexCommentNode | LatexMathNode):
             continue
         if skip_groups and (
-            isinstance(node, LatexGroupNode)
-            or (isinstance(node, LatexCharsNode) and re.fullmatch(r"(\s*\[[^\]]*\])+\s*", node.chars))
+            isinstance(node, LatexGroupNode) or (isinstance(node, LatexCharsNode) and _OPTIONS.fullmatch(node.chars))
         ):
             continue
         skip_groups = False
@@ -204,22 +298,76 @@ def unclosed_brace(text: str) -> tuple[int, int] | None:
     return line, opened[0] - (text.rfind("\n", 0, opened[0]) + 1) + 1
 
 
+def unclosed_environment(text: str, name: str) -> int | None:
+    """Position of the first \\begin{name} that is never ended."""
+    opened: list[int] = []
+    for match in re.finditer(r"\\(begin|end)\s*\{" + re.escape(name) + r"\}", text):
+        if match[1] == "begin":
+            opened.append(match.start())
+        elif opened:
+            opened.pop()
+    return opened[0] if opened else None
+
+
+def _culprit(text: str, err: LatexWalkerParseError) -> tuple[int, Problem]:
+    """Where a syntax error really is (an unclosed { or environment, not the end of the file), as a position
+    and a problem."""
+    message = err.msg.rstrip(".") if err.msg else "LaTeX syntax error"
+    position = getattr(err, "pos", None)
+    if "expecting '}'" in message and (where := unclosed_brace(text)):
+        offset = len("\n".join(text.split("\n")[: where[0] - 1])) + (where[0] > 1) + where[1] - 1
+        return offset, Problem(*where, "P001", "a { is never closed")
+    if (env := re.search(r"expecting \\end\{([^}]+)\}", message)) and (
+        (start := unclosed_environment(text, env[1])) is not None
+    ):
+        line = text.count("\n", 0, start) + 1
+        col = start - (text.rfind("\n", 0, start) + 1) + 1
+        return start, Problem(line, col, "P001", f"\\begin{{{env[1]}}} is never ended")
+    position = position if isinstance(position, int) and 0 <= position <= len(text) else 0
+    line = err.lineno or text.count("\n", 0, position) + 1
+    return position, Problem(line, (err.colno or 0) + 1, "P001", f"{message} (unbalanced braces?)")
+
+
+def _paragraph_around(text: str, position: int) -> tuple[int, int]:
+    """[start, end) of the blank-line-separated paragraph that holds `position`."""
+    breaks = [m.end() for m in re.finditer(r"\n[ \t]*\n", text)]
+    start = max((b for b in breaks if b <= position), default=0)
+    end = min((m.start() for m in re.finditer(r"\n[ \t]*\n", text) if m.start() >= position), default=len(text))
+    return start, max(end, min(position + 1, len(text)))
+
+
+def parse_runs(text: str, most_errors: int = 20) -> tuple[list[list], LatexWalker, list[Problem]]:
+    """Node lists of a whole file: one for the file, one more per paragraph with a syntax error.
+
+    A syntax error is a problem at its position and stays local to its paragraph: that paragraph is read on
+    its own, tolerantly, and the rest of the file is read again without it (blanked, so positions hold)."""
+    problems: list[Problem] = []
+    bad: list[tuple[int, int]] = []
+    rest = text
+    for _ in range(most_errors):
+        try:
+            nodes, _, _ = _walker(rest, tolerant=False).get_latex_nodes()
+            break
+        except LatexWalkerParseError as err:
+            position, problem = _culprit(rest, err)
+            problems.append(problem)
+            start, end = _paragraph_around(rest, position)
+            bad.append((start, end))
+            rest = _blank(rest, start, end)
+    else:  # too many errors to isolate: read the whole remaining text tolerantly
+        nodes, _, _ = _walker(rest, tolerant=True).get_latex_nodes()
+    runs = [nodes]
+    for start, end in bad:
+        alone = _blank(_blank(text, 0, start), end, len(text))
+        runs.append(_walker(alone, tolerant=True).get_latex_nodes()[0])
+    walker = _walker(text, tolerant=True)  # for positions only: the same offsets in every blanked copy
+    return runs, walker, problems
+
+
 def parse_nodes(text: str) -> tuple[list, LatexWalker, list[Problem]]:
-    """Nodes of a whole file; a syntax error is a problem with its position, then a tolerant parse."""
-    problems = []
-    try:
-        walker = _walker(text, tolerant=False)
-        nodes, _, _ = walker.get_latex_nodes()
-    except LatexWalkerParseError as err:
-        message = err.msg.rstrip(".") if err.msg else "LaTeX syntax error"
-        where = unclosed_brace(text) if "expecting '}'" in message else None
-        if where:
-            problems.append(Problem(*where, "P001", "a { is never closed"))
-        else:
-            problems.append(Problem(err.lineno or 1, (err.colno or 0) + 1, "P001", f"{message} (unbalanced braces?)"))
-        walker = _walker(text, tolerant=True)
-        nodes, _, _ = walker.get_latex_nodes()
-    return nodes, walker, problems
+    """All nodes of a file (see parse_runs), in source order."""
+    runs, walker, problems = parse_runs(text)
+    return sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos), walker, problems
 
 
 def paragraphs_of(nodes, walker: LatexWalker) -> list[Paragraph]:
@@ -282,21 +430,72 @@ def items_of(nodes, walker: LatexWalker) -> list[tuple[int, str, str | None]]:
     return []
 
 
-def read_source(path: str | Path) -> Source:
+def lists_of(nodes) -> int:
+    """How many itemize/enumerate lists the nodes hold, not counting lists inside lists."""
+    count = 0
+    for node in nodes or []:
+        if isinstance(node, LatexEnvironmentNode) and node.environmentname in ("itemize", "enumerate"):
+            count += 1
+        elif isinstance(node, LatexGroupNode | LatexEnvironmentNode):
+            count += lists_of(node.nodelist)
+    return count
+
+
+def shown_path(path: Path, root: Path | None) -> str:
+    """A path as findings show it: relative to the paper's folder, as TeX does."""
+    if root is not None and path.is_absolute() and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return path.as_posix()
+
+
+def resolve_include(name: str, including: Path, root: Path | None) -> Path | None:
+    """The file \\input{name} reads: from the paper's folder (where TeX runs), its paper/ folder or beside the
+    including file; with .tex added first, as TeX does."""
+    bases = [root, root / "paper", including.parent] if root is not None else [including.parent]
+    for base in bases:
+        for candidate in (base / f"{name}.tex", base / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _merge_included(source: Source, macro: Macro, child: Source) -> None:
+    """Put an included file's content where its \\input stands: its paragraphs after the ones before it."""
+    at = sum(1 for paragraph in source.paragraphs if paragraph.path == source.path and paragraph.line <= macro.line)
+    source.paragraphs[at:at] = child.paragraphs
+    source.macros += child.macros
+    source.problems += child.problems
+    source.items = source.items or child.items
+    source.lists += child.lists
+    source.included.append(child)
+
+
+def read_source(path: str | Path, root: Path | None = None, including: frozenset[Path] = frozenset()) -> Source:
+    """A section file parsed, with the files it includes followed (each finding keeps its own file:line)."""
     path = Path(path)
-    text, problems = decode(str(path), path.read_bytes())
-    nodes, walker, parse_problems = parse_nodes(text)
+    shown = shown_path(path, root)
+    text, problems = decode(shown, path.read_bytes())
+    runs, walker, parse_problems = parse_runs(mask_skipped(text))
+    nodes = sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos)
     macros = macros_of(nodes, walker)
-    unknown = [
-        Problem(m.line, m.col, "P003", f"unknown macro \\{m.name}: TeX fails unless a package defines it")
-        for m in macros
-        if latex_context().get_macro_spec(m.name) is None and m.name not in PROJECT_MACROS
-    ]
-    return Source(
-        path=path.as_posix(),
+    paragraphs = sorted((p for run in runs for p in paragraphs_of(run, walker)), key=lambda p: p.line)
+    for item in [*macros, *paragraphs]:
+        item.path = shown
+    source = Source(
+        path=shown,
         text=text,
         macros=macros,
-        paragraphs=paragraphs_of(nodes, walker),
-        problems=problems + parse_problems + unknown,
+        paragraphs=paragraphs,
+        problems=[replace(problem, path=shown) for problem in problems + parse_problems],
         items=items_of(nodes, walker),
+        lists=lists_of(nodes),
     )
+    for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
+        name = macro.arguments[0].strip()
+        target = resolve_include(name, path, root)
+        if target is None or target.resolve() in including | {path.resolve()}:
+            why = "no such file" if target is None else "the file includes itself"
+            source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
+            continue
+        _merge_included(source, macro, read_source(target, root, including | {path.resolve()}))
+    return source

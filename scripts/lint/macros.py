@@ -1,0 +1,118 @@
+"""Which macros exist for a paper: the LaTeX kernel, its class and packages (read from TeX Live's own files
+with kpsewhich), the paper's .sty/.cls/preamble and section files, and the `lint.known_macros` setting."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+# \def\foo, \let\foo, \newcount\foo ... : the name right after a TeX-level definer.
+_TEX_DEFINER = re.compile(
+    r"\\(?:[gex]?def|let|futurelet|[a-z]*chardef|countdef|dimendef|skipdef|muskipdef|toksdef|"
+    r"new(?:count|dimen|skip|muskip|toks|box|read|write|length|savebox|language|insert|fam)|font|csdef)"
+    r"\s*\\([A-Za-z@]+)"
+)
+# \newcommand{\foo}, \DeclareRobustCommand\foo, \NewDocumentCommand{\foo}, \DeclareMathOperator{\foo},
+# \newrobustcmd*{\foo}, \DeclareTextFontCommand{\foo}, \DeclareCiteCommand{\foo} ...
+_LATEX_DEFINER = re.compile(r"\\(?:[A-Za-z]*[Cc]ommand|[a-z]*robustcmd|Declare[A-Za-z]+)\*?\s*\{?\s*\\([A-Za-z@]+)")
+_NEWIF = re.compile(r"\\newif\s*\\if([A-Za-z@]+)")
+_ENVIRONMENT = re.compile(
+    r"\\(?:(?:new|renew|provide)environment|(?:New|Renew|Provide|Declare)DocumentEnvironment|newtheorem)"
+    r"\*?\s*\{([A-Za-z@*]+)\}"
+)
+_COUNTER = re.compile(r"\\newcounter\s*\{([A-Za-z@]+)\}")
+_PACKAGES = re.compile(r"\\(?:usepackage|RequirePackage|RequirePackageWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
+_CLASS = re.compile(r"\\(?:documentclass|LoadClass|LoadClassWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
+
+
+def defined_in(text: str) -> set[str]:
+    """Macro names a LaTeX file defines (without the backslash)."""
+    names = set(_TEX_DEFINER.findall(text)) | set(_LATEX_DEFINER.findall(text))
+    for name in _NEWIF.findall(text):
+        names |= {f"if{name}", f"{name}true", f"{name}false"}
+    for name in _ENVIRONMENT.findall(text):
+        names |= {name.rstrip("*"), f"end{name.rstrip('*')}"}
+    for name in _COUNTER.findall(text):
+        names |= {f"the{name}", f"c@{name}", f"p@{name}"}
+    return names
+
+
+def loaded_by(text: str) -> tuple[list[str], list[str]]:
+    """(packages, classes) that a LaTeX file loads."""
+    packages = [name.strip() for group in _PACKAGES.findall(text) for name in group.split(",") if name.strip()]
+    classes = [name.strip() for name in _CLASS.findall(text) if name.strip()]
+    return packages, classes
+
+
+def _uncommented(text: str) -> str:
+    return re.sub(r"(?<!\\)%.*", "", text)
+
+
+@cache
+def kpsewhich(names: tuple[str, ...]) -> dict[str, Path]:
+    """Where TeX finds each file (one kpsewhich call for all); files TeX does not have are left out."""
+    if not names:
+        return {}
+    try:
+        result = subprocess.run(["kpsewhich", *names], capture_output=True, text=True, check=False, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    found = {}
+    for line in result.stdout.splitlines():
+        path = Path(line.strip())
+        if path.name in names:
+            found[path.name] = path
+    return found
+
+
+@cache
+def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> frozenset[str]:
+    """Every macro that the kernel (latex.ltx: its definitions and the primitives it uses), the classes
+    and the packages define, following the packages they load in turn. Read once per run."""
+    names: set[str] = set()
+    seen: set[str] = set()
+    wanted = ["latex.ltx", *(f"{c}.cls" for c in classes), *(f"{p}.sty" for p in packages)]
+    while wanted:
+        batch = tuple(sorted(set(wanted) - seen))
+        seen |= set(batch)
+        wanted = []
+        for path in kpsewhich(batch).values():
+            text = _uncommented(path.read_text(encoding="latin-1"))
+            if path.name == "latex.ltx":  # primitives are used there, never defined
+                names |= set(re.findall(r"\\([A-Za-z@]+)", text))
+            names |= defined_in(text)
+            more_packages, more_classes = loaded_by(text)
+            wanted += [f"{p}.sty" for p in more_packages] + [f"{c}.cls" for c in more_classes]
+    return frozenset(names)
+
+
+def paper_files(paper_dir: Path) -> list[Path]:
+    """The paper's own style, class and preamble files (the .sty, .cls and .tex files beside its metadata)."""
+    if not paper_dir.is_dir():
+        return []
+    return sorted(p for pattern in ("*.sty", "*.cls", "*.tex") for p in paper_dir.glob(pattern) if p.is_file())
+
+
+def known_macros(
+    paper_dir: Path,
+    section_texts: Iterable[str],
+    settings: dict,
+) -> frozenset[str]:
+    """All macro names the paper may use: TeX Live's for the class and packages it loads, its own files' and
+    section files' definitions, `lint.packages` (packages loaded by a preamble that is not in the folder)
+    and `lint.known_macros`."""
+    texts = [_uncommented(p.read_text(encoding="utf-8", errors="replace")) for p in paper_files(paper_dir)]
+    texts += [_uncommented(text) for text in section_texts]
+    packages: list[str] = list(settings.get("packages", []))
+    classes = ["article"]  # the class of a paper whose preamble is not in the folder
+    own: set[str] = set()
+    for text in texts:
+        more_packages, more_classes = loaded_by(text)
+        packages += more_packages
+        classes += more_classes
+        own |= defined_in(text)
+    extra = {name.lstrip("\\") for name in settings.get("known_macros", [])}
+    return tex_live_macros(tuple(sorted(set(packages))), tuple(sorted(set(classes)))) | own | extra
