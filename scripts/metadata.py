@@ -58,33 +58,60 @@ def _dotted(keys: list[str | int]) -> str:
 VALIDATED = ROOT / "build" / ".cache" / "valid-metadata"  # one empty file per metadata already found valid
 
 
-def validation_key(data: Any) -> str:
-    """sha256 of the metadata (as data) and the schema: what a validation result depends on."""
+def validation_key(data: Any, lint_only: bool = False) -> str:
+    """sha256 of the metadata (as data), the schema and the mode: what a validation result depends on."""
     import hashlib
     import json
 
-    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False) + ("\0lint-only" if lint_only else "")
     return hashlib.sha256(text.encode("utf-8") + SCHEMA.read_bytes()).hexdigest()
 
 
+# What a paper linted with `python -m scripts.lint --root DIR` must give; the rest of the lint keys default.
+LINT_ONLY_REQUIRED = ["sections", "bibliography", "lint"]
+LINT_ONLY_LINT_REQUIRED = ["research_questions_section", "coverage_sections", "answer_sections"]
+
+
+def lint_only_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema for a paper folder that only the lint reads: the same keys, fewer of them required."""
+    import copy
+
+    relaxed = copy.deepcopy(schema)
+    relaxed["required"] = LINT_ONLY_REQUIRED
+    relaxed["properties"]["lint"]["required"] = LINT_ONLY_LINT_REQUIRED
+    return relaxed
+
+
+@cache
+def lint_defaults() -> dict[str, Any]:
+    """The default of each lint key, from the schema (the one place they are written)."""
+    properties = load_yaml(SCHEMA)["properties"]["lint"]["properties"]
+    return {key: spec["default"] for key, spec in properties.items() if "default" in spec}
+
+
 def with_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    import copy
+
     for section in data["sections"]:
         section.setdefault("numbered", True)
+    for key, value in lint_defaults().items():
+        data["lint"].setdefault(key, copy.deepcopy(value))
     return data
 
 
-def validate_metadata(data: Any, path: Path = METADATA) -> dict[str, Any]:
-    """Check `data` against the schema; the first problem becomes a UserError naming the key.
+def validate_metadata(data: Any, path: Path = METADATA, lint_only: bool = False) -> dict[str, Any]:
+    """Check `data` against the schema; the first problem becomes a UserError naming the key. With
+    `lint_only`, only the keys the lint needs are required (a paper folder linted with --root).
 
     Metadata found valid once is remembered by its hash (build/.cache), so that the workflow and each
     step do not import jsonschema and validate again on every build: 0.1-0.2 s each. Problems are never
     cached; they are found again every time."""
-    key = validation_key(data)
+    key = validation_key(data, lint_only)
     if (VALIDATED / key).exists():
         return with_defaults(data)
     import jsonschema
 
-    schema = load_yaml(SCHEMA)
+    schema = lint_only_schema(load_yaml(SCHEMA)) if lint_only else load_yaml(SCHEMA)
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
@@ -112,11 +139,11 @@ def validate_metadata(data: Any, path: Path = METADATA) -> dict[str, Any]:
     return with_defaults(data)
 
 
-def load_metadata(path: Path = METADATA) -> dict[str, Any]:
+def load_metadata(path: Path = METADATA, lint_only: bool = False) -> dict[str, Any]:
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise UserError(str(path), "expected a mapping of keys (title:, doi:, ...)")
-    return validate_metadata(data, path)
+    return validate_metadata(data, path, lint_only)
 
 
 def figure_path(figure_id: str) -> str:

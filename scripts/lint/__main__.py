@@ -1,4 +1,4 @@
-"""Lint the paper's structure: python -m scripts.lint [--pdf build/paper.pdf] [--json ...] [--markdown ...]
+"""Lint the paper's structure: python -m scripts.lint [--root DIR] [--pdf build/paper.pdf] [--json ...] [--markdown ...]
 
 Prints `path:line:col: severity code message` lines and a summary; exits 1 when a finding is an
 error (0 with --exit-zero, as the default build runs it: lint errors never block the PDF).
@@ -92,6 +92,19 @@ def add_page_count(sources_report: Path, pdf: Path, metadata: dict[str, Any]) ->
     return checks.apply_settings(findings, metadata["lint"].get("checks", {})), coverage
 
 
+def paper_root(root: Path | None, metadata: Path | None) -> tuple[Path, Path]:
+    """(the paper's folder, its metadata file relative to it). Without --root, a metadata file in a folder
+    named paper/ belongs to the folder above it, so that its section paths resolve there, not here."""
+    if root is not None:
+        return root, metadata or METADATA
+    if metadata is None:
+        return ROOT, METADATA
+    absolute = metadata.resolve()
+    if absolute.parent.name == "paper":
+        return absolute.parent.parent, Path("paper") / absolute.name
+    return ROOT, absolute
+
+
 def verdict(report_path: Path) -> int:
     try:
         data = json.loads(report_path.read_text(encoding="utf-8"))
@@ -115,18 +128,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["verdict"]:
         return verdict(Path(argv[1]) if len(argv) > 1 else Path("build/lint/report.json"))
     parser = argparse.ArgumentParser(prog="python -m scripts.lint", description=__doc__.splitlines()[0])
-    parser.add_argument("--metadata", type=Path, default=METADATA)
+    parser.add_argument(
+        "--root",
+        type=Path,
+        help="lint another paper folder: DIR/paper/metadata.yaml, with its paths relative to DIR; only its "
+        "sections, bibliography and lint keys are needed",
+    )
+    parser.add_argument(
+        "--metadata",
+        type=Path,
+        help="the metadata file (default paper/metadata.yaml, under --root when given); a file in a folder named "
+        "paper/ is read with its paths relative to the folder above",
+    )
     parser.add_argument("--pdf", type=Path, help="the built PDF, for the page count")
     parser.add_argument("--json", type=Path, help="write the JSON report here")
     parser.add_argument("--markdown", type=Path, help="write the Markdown report here")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are errors")
     parser.add_argument("--sources-report", type=Path, help="add the page count to this report instead of linting")
     args = parser.parse_args(argv)
-    metadata = load_metadata(args.metadata)
+    root, meta = paper_root(args.root, args.metadata)
+    if args.root is not None and not (root / meta).is_file():
+        raise UserError(str(root / meta), "no metadata file", "give a folder laid out as paper/metadata.yaml")
+    metadata = load_metadata(root / meta, lint_only=args.root is not None)
     if args.sources_report:
         findings, coverage = add_page_count(args.sources_report, args.pdf, metadata)
     else:
-        findings, coverage = run_lint(metadata, ROOT, args.pdf, args.metadata)
+        findings, coverage = run_lint(metadata, root, args.pdf, meta)
     similarity = metadata["lint"]["similarity"]
     if args.json:
         atomic_write_text(args.json, report.to_json(findings, coverage, similarity))
