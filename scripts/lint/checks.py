@@ -293,6 +293,22 @@ def bibliography(path: Path, shown_path: str) -> tuple[list[Entry] | None, list[
     return (None if errors else entries), found
 
 
+def with_parents(keys: set[str], entries: list[Entry]) -> set[str]:
+    """The cited keys and every entry they use through crossref or xdata (biblatex prints or reads those)."""
+    by_key = {entry.key.lower(): entry for entry in entries}
+    used, todo = set(keys), list(keys)
+    while todo:
+        entry = by_key.get(todo.pop())
+        if entry is None:
+            continue
+        parents = [entry.raw.fields.get("crossref", ""), *entry.raw.fields.get("xdata", "").split(",")]
+        for parent in (p.strip().lower() for p in parents if p.strip()):
+            if parent not in used:
+                used.add(parent)
+                todo.append(parent)
+    return used
+
+
 def entry_identity(entry: Entry) -> str:
     fields = entry.raw.fields
     doi = fields.get("doi", "").lower().strip()
@@ -320,7 +336,7 @@ def citations(sources: dict[str, Source], bib_path: Path, shown_path: str) -> li
         for key, path, line, col in cited
         if key != "*" and key.lower() not in known
     ]
-    cited_set = {key.lower() for key, *_ in cited}
+    cited_set = with_parents({key.lower() for key, *_ in cited}, entries)
     model = data_model()
     lacking: dict[str, list[str]] = {}
     for lacking_entry, what in missing_fields(entries, model) if model else []:

@@ -259,7 +259,7 @@ def plain_text(nodes) -> str:
             continue
         skip_groups = False
         if isinstance(node, LatexCharsNode):
-            parts.append(node.chars)
+            parts.append(node.chars.replace("~", " "))  # a tie is a space
         elif isinstance(node, LatexGroupNode | LatexEnvironmentNode):
             parts.append(plain_text(node.nodelist))
         elif isinstance(node, LatexMacroNode):
