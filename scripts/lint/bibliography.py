@@ -123,23 +123,31 @@ def _error_line(text: str, message: str) -> int:
 
 def parse_bib(
     text: str, model: DataModel | None
-) -> tuple[list[Entry], list[tuple[str, int, int]], list[tuple[int, str]]]:
-    """(entries, repeated keys, syntax errors as (line, message)). Never raises, never prints: pybtex's
-    messages become errors."""
+) -> tuple[list[Entry] | None, list[tuple[str, int, int]], list[tuple[int, str]]]:
+    """(entries, repeated keys, errors as (line, message)). Never raises, never prints: pybtex's errors are
+    captured (each becomes an error at its line), not printed to stderr.
+
+    A syntax error gives no entries (the entry it breaks would be missing, making false C001s). A data error
+    that BibTeX only warns about (a field given twice in an entry) still gives the entries."""
+    from pybtex import errors
     from pybtex.database import parse_string
     from pybtex.scanner import PybtexError, PybtexSyntaxError
 
     renamed, repeats = _without_repeats(text)
-    captured = io.StringIO()
     try:
-        with contextlib.redirect_stderr(captured):
+        with errors.capture() as captured, contextlib.redirect_stderr(io.StringIO()):
             data = parse_string(renamed, "bibtex")
-    except PybtexSyntaxError as err:
-        return [], repeats, [(err.lineno or 1, f"does not parse: {err.error_type}")]
-    except (PybtexError, ValueError, KeyError, IndexError) as err:  # e.g. a field given twice in one entry
+    except (PybtexError, ValueError, KeyError, IndexError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
-        return [], repeats, [(_error_line(text, message), f"does not parse: {message}")]
-    errors = [(1, f"pybtex: {line}") for line in captured.getvalue().splitlines() if line.strip()]
+        return None, repeats, [(_error_line(text, message), f"does not parse: {message}")]
+    found = [
+        (err.lineno or 1, f"does not parse: {err.error_type}")
+        if isinstance(err, PybtexSyntaxError)
+        else (_error_line(text, str(err)), str(err).splitlines()[0])
+        for err in captured
+    ]
+    if any(isinstance(err, PybtexSyntaxError) for err in captured):
+        return None, repeats, found
     lines = {key: line for _, key, line in entry_lines(renamed)}
     aliases = model.field_aliases if model else {}
     entries = [
@@ -153,7 +161,7 @@ def parse_bib(
         for key, entry in data.entries.items()
         if "--repeated-on-line-" not in key
     ]
-    return entries, repeats, errors
+    return entries, repeats, found
 
 
 def biblatex_type(entry: Entry, model: DataModel) -> str:

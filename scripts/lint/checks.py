@@ -290,7 +290,7 @@ def bibliography(path: Path, shown_path: str) -> tuple[list[Entry] | None, list[
         finding("C005", shown_path, line, f"key '{key}' is already defined on line {was}") for key, line, was in repeats
     ]
     found += [finding("B001", shown_path, line, message) for line, message in errors]
-    return (None if errors else entries), found
+    return entries, found
 
 
 def with_parents(keys: set[str], entries: list[Entry]) -> set[str]:

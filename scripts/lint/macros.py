@@ -72,6 +72,7 @@ def kpsewhich(names: tuple[str, ...]) -> dict[str, Path]:
     return found
 
 
+KERNEL = ("latex.ltx", "fonttext.ltx", "fontmath.ltx")  # the format's source and the font files it reads
 CACHE = ROOT / "build" / ".cache" / "lint-macros"  # one JSON file per set of packages and classes
 
 
@@ -103,7 +104,7 @@ def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> froz
     names: set[str] = set()
     seen: set[str] = set()
     files: list[list] = []
-    wanted = ["latex.ltx", *(f"{c}.cls" for c in classes), *(f"{p}.sty" for p in packages)]
+    wanted = [*KERNEL, *(f"{c}.cls" for c in classes), *(f"{p}.sty" for p in packages)]
     while wanted:
         batch = tuple(sorted(set(wanted) - seen))
         seen |= set(batch)

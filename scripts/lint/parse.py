@@ -45,6 +45,7 @@ PROJECT_MACROS = {
     "textsuperscript": "{",
     "IllustrativeDataNote": "{",
     "subfile": "{",
+    "label": "[{",  # cleveref's \label[type]{key}
     **{name: "*[[{" for name in CITE_MACROS},
     **{name: "" for name in MULTICITE_MACROS},
 }
