@@ -369,6 +369,9 @@ def astuple_tail(item: Finding) -> tuple[int, int, str, str, str]:
 # --- figures and cross-references -----------------------------------------------------------------
 
 
+GRAPHICS_EXTENSIONS = ("", ".pdf", ".png", ".jpg", ".jpeg", ".eps")  # what \\includegraphics tries
+
+
 def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, meta: Path = METADATA) -> list[Finding]:
     settings, found = metadata["lint"], []
     figure_ids = [f["id"] for f in metadata.get("figures", [])]
@@ -395,10 +398,11 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
                 found.append(finding("X005", path, macro.line, message, macro.col))
         if macro.name == "includegraphics" and macro.arguments:
             graphic = macro.arguments[-1].strip()
-            if graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:
+            workflow = "figures" in metadata  # a folder linted with --root has no workflow making figures
+            if workflow and graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:
                 message = f"{graphic} is made by no workflow rule; declare it in lint.static_graphics"
                 found.append(finding("X004", path, macro.line, message, macro.col))
-            elif not (root / graphic).exists():
+            elif not any((root / f"{graphic}{ext}").exists() for ext in GRAPHICS_EXTENSIONS):
                 found.append(finding("X004", path, macro.line, f"{graphic} does not exist", macro.col))
     for index, figure in enumerate(metadata.get("figures", [])):
         where = ["figures", index]

@@ -29,6 +29,7 @@ _ENVIRONMENT = re.compile(
 )
 _COUNTER = re.compile(r"\\newcounter\s*\{([A-Za-z@]+)\}")
 _PACKAGES = re.compile(r"\\(?:usepackage|RequirePackage|RequirePackageWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
+_INPUT = re.compile(r"\\input\s*\{?\s*([A-Za-z0-9_.-]+\.(?:tex|def|cfg|sty|ltx|code\.tex))")
 _CLASS = re.compile(r"\\(?:documentclass|LoadClass|LoadClassWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
 
 
@@ -45,10 +46,10 @@ def defined_in(text: str) -> set[str]:
 
 
 def loaded_by(text: str) -> tuple[list[str], list[str]]:
-    """(packages, classes) that a LaTeX file loads."""
+    """(files, classes) that a LaTeX file loads: packages as name.sty, and files it \\inputs by full name."""
     packages = [name.strip() for group in _PACKAGES.findall(text) for name in group.split(",") if name.strip()]
     classes = [name.strip() for name in _CLASS.findall(text) if name.strip()]
-    return packages, classes
+    return [f"{name}.sty" for name in packages] + _INPUT.findall(text), classes
 
 
 def _uncommented(text: str) -> str:
@@ -104,7 +105,7 @@ def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> froz
     names: set[str] = set()
     seen: set[str] = set()
     files: list[list] = []
-    wanted = [*KERNEL, *(f"{c}.cls" for c in classes), *(f"{p}.sty" for p in packages)]
+    wanted = [*KERNEL, *(f"{c}.cls" for c in classes), *packages]
     while wanted:
         batch = tuple(sorted(set(wanted) - seen))
         seen |= set(batch)
@@ -115,8 +116,8 @@ def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> froz
             if path.name == "latex.ltx":  # primitives are used there, never defined
                 names |= set(re.findall(r"\\([A-Za-z@]+)", text))
             names |= defined_in(text)
-            more_packages, more_classes = loaded_by(text)
-            wanted += [f"{p}.sty" for p in more_packages] + [f"{c}.cls" for c in more_classes]
+            more_files, more_classes = loaded_by(text)
+            wanted += more_files + [f"{c}.cls" for c in more_classes]
     try:
         CACHE.mkdir(parents=True, exist_ok=True)
         atomic_write_text(CACHE / f"{key}.json", json.dumps({"files": files, "names": sorted(names)}))
@@ -142,7 +143,7 @@ def known_macros(
     and `lint.known_macros`."""
     texts = [_uncommented(p.read_text(encoding="utf-8", errors="replace")) for p in paper_files(paper_dir)]
     texts += [_uncommented(text) for text in section_texts]
-    packages: list[str] = list(settings.get("packages", []))
+    packages: list[str] = [f"{name}.sty" for name in settings.get("packages", [])]
     classes = ["article"]  # the class of a paper whose preamble is not in the folder
     own: set[str] = set()
     for text in texts:
