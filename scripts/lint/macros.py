@@ -29,7 +29,9 @@ _ENVIRONMENT = re.compile(
 )
 _COUNTER = re.compile(r"\\newcounter\s*\{([A-Za-z@]+)\}")
 _PACKAGES = re.compile(r"\\(?:usepackage|RequirePackage|RequirePackageWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
-_INPUT = re.compile(r"\\input\s*\{?\s*([A-Za-z0-9_.-]+\.(?:tex|def|cfg|sty|ltx|code\.tex))")
+# Files a package \\inputs by full name (pgf's *.code.tex, drivers' *.def); not expl3's own code, whose names
+# are expl3-internal (\\cs_new:Npn) and which is most of the reading time.
+_INPUT = re.compile(r"\\input\s*\{?\s*((?!expl3-code)[A-Za-z0-9_.-]+\.(?:code\.tex|def))")
 _CLASS = re.compile(r"\\(?:documentclass|LoadClass|LoadClassWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
 
 
@@ -53,7 +55,8 @@ def loaded_by(text: str) -> tuple[list[str], list[str]]:
 
 
 def _uncommented(text: str) -> str:
-    return re.sub(r"(?<!\\)%.*", "", text)
+    """Without % comments (a line's rest after \\% is lost too: harmless for finding definitions, and 10x faster)."""
+    return re.sub(r"%[^\n]*", "", text)
 
 
 @cache
