@@ -262,3 +262,11 @@ def test_every_c003_on_xampl_is_also_found_by_biber_itself(tmp_path):
     ours = {(entry.key, what) for entry, what in missing_fields(entries, data_model())}
     assert ours and ours <= biber
     assert ("article-crossref", "journaltitle") in biber - ours  # inherited from its crossref parent
+
+
+def test_a_skipped_listing_does_not_end_its_paragraph(tmp_path):
+    path = tmp_path / "s.tex"
+    path.write_text("Before the listing\n\\begin{lstlisting}\nint x = {;\n\\end{lstlisting}\nafter it.\n\nNext.\n")
+    source = read_source(path, tmp_path)
+    assert [(p.line, p.text) for p in source.paragraphs] == [(1, "Before the listing after it."), (7, "Next.")]
+    assert source.problems == []

@@ -133,9 +133,12 @@ def decode(path: str, data: bytes) -> tuple[str, list[Problem]]:
         return data.decode("utf-8", errors="replace"), [problem]
 
 
-def _blank(text: str, start: int, end: int) -> str:
-    """`text` with [start, end) turned into spaces, keeping newlines so that every position stays put."""
-    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+SKIPPED = "\x00"  # fills what TeX does not typeset: not a space, so a skipped listing does not end a paragraph
+
+
+def _blank(text: str, start: int, end: int, filler: str = " ") -> str:
+    """`text` with [start, end) turned into `filler`, keeping newlines so that every position stays put."""
+    return text[:start] + re.sub(r"[^\n]", filler, text[start:end]) + text[end:]
 
 
 _SKIP_START = re.compile(
@@ -188,13 +191,13 @@ def mask_skipped(text: str) -> str:
         if match["env"]:
             end = re.compile(r"\\end\s*\{" + re.escape(match["env"]) + r"\}").search(text, match.end())
             stop = end.end() if end else len(text)
-            text, index = _blank(text, match.start(), stop), stop
+            text, index = _blank(text, match.start(), stop, SKIPPED), stop
         elif match["verb"]:
             stop = _end_of_inline_verbatim(text, match.end(), match["verb"])
-            text, index = _blank(text, match.start(), stop), stop
+            text, index = _blank(text, match.start(), stop, SKIPPED), stop
         elif match["iffalse"]:
             stop, resume = _end_of_false_branch(text, match.end())
-            text, index = _blank(text, match.start(), resume), max(resume, match.end())
+            text, index = _blank(text, match.start(), resume, SKIPPED), max(resume, match.end())
         else:
             index = match.end()
     return text
@@ -269,7 +272,7 @@ def plain_text(nodes) -> str:
             continue
         skip_groups = False
         if isinstance(node, LatexCharsNode):
-            parts.append(node.chars.replace("~", " "))  # a tie is a space
+            parts.append(node.chars.replace("~", " ").replace(SKIPPED, ""))  # a tie is a space
         elif isinstance(node, LatexGroupNode | LatexEnvironmentNode):
             parts.append(plain_text(node.nodelist))
         elif isinstance(node, LatexMacroNode):
