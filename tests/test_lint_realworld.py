@@ -65,12 +65,14 @@ def test_kernel_macros_and_escapes_are_never_unknown(tmp_path):
 
 @needs_tex
 def test_macros_come_from_the_papers_own_files_and_settings(tmp_path):
-    known = known_macros(FIXTURE / "paper", [(FIXTURE / "paper/sections/01-introduction.tex").read_text()], {})
+    known = known_macros(FIXTURE / "paper", [(FIXTURE / "paper/sections/01-introduction.tex").read_text()], {}).names
     assert {"flaky", "argmax", "etal", "finding", "endfinding", "rqref", "eg"} <= known  # .sty and section file
     assert "xspace" in known  # a package that the paper's .sty loads
     assert "toprule" not in known and "tool" not in known  # booktabs and \tool only come from the settings
     with_settings = known_macros(FIXTURE / "paper", [], {"packages": ["booktabs"], "known_macros": ["\\tool"]})
-    assert {"toprule", "tool"} <= with_settings
+    assert {"toprule", "tool"} <= with_settings.names
+    not_here = known_macros(FIXTURE / "paper", [], {"packages": ["no-such-package-here"]})
+    assert not_here.not_installed == ("no-such-package-here.sty",)
 
 
 def test_definitions_are_read_in_every_form():

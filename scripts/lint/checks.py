@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scripts.lint.bibliography import Entry, data_model, missing_fields, parse_bib
+from scripts.lint.macros import KnownMacros
 from scripts.lint.parse import CITE_MACROS, INCLUDE_MACROS, MULTICITE_MACROS, REF_MACROS, Source, latex_context
 from scripts.lint.similarity import cosine, idf, terms, vector
 from scripts.metadata import METADATA, figure_path, yaml_line
@@ -88,12 +88,14 @@ def source_problems(sources: dict[str, Source]) -> list[Finding]:
     return [finding(p.code, p.path or s.path, p.line, p.message, p.col) for s in sources.values() for p in s.problems]
 
 
-def unknown_macros(sources: dict[str, Source], known: Collection[str]) -> list[Finding]:
+def unknown_macros(sources: dict[str, Source], known: KnownMacros) -> list[Finding]:
     """P003: a macro that nothing the paper loads or defines provides. Control symbols (\\%, \\&, \\,) are
     the kernel's; pylatexenc's own list of LaTeX macros counts as known too."""
     context = latex_context()
+    missing = ", ".join(name.removesuffix(".sty") for name in known.not_installed)
+    hint = f" (not installed here, so not read: {missing})" if missing else ""
     return [
-        finding("P003", m.path, m.line, f"unknown macro \\{m.name}: TeX fails unless a package defines it", m.col)
+        finding("P003", m.path, m.line, f"unknown macro \\{m.name}: TeX fails unless a package defines it{hint}", m.col)
         for s in sources.values()
         for m in s.macros
         if m.name.isalpha() and m.name not in known and context.get_macro_spec(m.name) is None
