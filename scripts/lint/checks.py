@@ -128,7 +128,8 @@ def settings(metadata: dict[str, Any], sources: dict[str, Source], meta: Path = 
             f"the Research Questions section holds {questions.lists} lists; only the first is read as the "
             "questions: merge them into one itemize/enumerate list"
         )
-        found.append(finding("S002", questions.path, questions.items[0][0] if questions.items else 1, message))
+        where = questions.items_path or questions.path
+        found.append(finding("S002", where, questions.items[0][0] if questions.items else 1, message))
     return found
 
 

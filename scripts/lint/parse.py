@@ -120,6 +120,7 @@ class Source:
     problems: list[Problem]
     items: list[tuple[int, str, str | None]]  # (line, plain text, \label) of each \item of the first list
     lists: int = 0  # itemize/enumerate lists that are not inside another list
+    items_path: str = ""  # the file the items are in (an included file when the list is there)
     included: list[Source] = field(default_factory=list)
 
 
@@ -478,7 +479,8 @@ def _merge_included(source: Source, macro: Macro, child: Source) -> None:
     source.paragraphs[at:at] = child.paragraphs
     source.macros += child.macros
     source.problems += child.problems
-    source.items = source.items or child.items
+    if not source.items and child.items:
+        source.items, source.items_path = child.items, child.items_path
     source.lists += child.lists
     source.included.append(child)
 
@@ -502,6 +504,7 @@ def read_source(path: str | Path, root: Path | None = None, including: frozenset
         problems=[replace(problem, path=shown) for problem in problems + parse_problems],
         items=items_of(nodes, walker),
         lists=lists_of(nodes),
+        items_path=shown,
     )
     for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
         name = macro.arguments[0].strip()
