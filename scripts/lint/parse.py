@@ -288,8 +288,8 @@ def plain_text(nodes) -> str:
     return "".join(parts)
 
 
-def unclosed_brace(text: str) -> tuple[int, int] | None:
-    """(line, column) of the first { that is never closed, skipping \\{ and % comments."""
+def unclosed_brace_at(text: str) -> int | None:
+    """Position of the first { that is never closed, skipping \\{ and % comments."""
     opened: list[int] = []
     index = 0
     while index < len(text):
@@ -306,10 +306,18 @@ def unclosed_brace(text: str) -> tuple[int, int] | None:
         elif char == "}" and opened:
             opened.pop()
         index += 1
-    if not opened:
-        return None
-    line = text.count("\n", 0, opened[0]) + 1
-    return line, opened[0] - (text.rfind("\n", 0, opened[0]) + 1) + 1
+    return opened[0] if opened else None
+
+
+def line_and_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a position."""
+    return text.count("\n", 0, position) + 1, position - (text.rfind("\n", 0, position) + 1) + 1
+
+
+def unclosed_brace(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first { that is never closed."""
+    position = unclosed_brace_at(text)
+    return None if position is None else line_and_column(text, position)
 
 
 def unclosed_environment(text: str, name: str) -> int | None:
@@ -328,15 +336,12 @@ def _culprit(text: str, err: LatexWalkerParseError) -> tuple[int, Problem]:
     and a problem."""
     message = err.msg.rstrip(".") if err.msg else "LaTeX syntax error"
     position = getattr(err, "pos", None)
-    if "expecting '}'" in message and (where := unclosed_brace(text)):
-        offset = len("\n".join(text.split("\n")[: where[0] - 1])) + (where[0] > 1) + where[1] - 1
-        return offset, Problem(*where, "P001", "a { is never closed")
+    if "expecting '}'" in message and (start := unclosed_brace_at(text)) is not None:
+        return start, Problem(*line_and_column(text, start), "P001", "a { is never closed")
     if (env := re.search(r"expecting \\end\{([^}]+)\}", message)) and (
         (start := unclosed_environment(text, env[1])) is not None
     ):
-        line = text.count("\n", 0, start) + 1
-        col = start - (text.rfind("\n", 0, start) + 1) + 1
-        return start, Problem(line, col, "P001", f"\\begin{{{env[1]}}} is never ended")
+        return start, Problem(*line_and_column(text, start), "P001", f"\\begin{{{env[1]}}} is never ended")
     position = position if isinstance(position, int) and 0 <= position <= len(text) else 0
     line = err.lineno or text.count("\n", 0, position) + 1
     return position, Problem(line, (err.colno or 0) + 1, "P001", f"{message} (unbalanced braces?)")
@@ -344,9 +349,9 @@ def _culprit(text: str, err: LatexWalkerParseError) -> tuple[int, Problem]:
 
 def _paragraph_around(text: str, position: int) -> tuple[int, int]:
     """[start, end) of the blank-line-separated paragraph that holds `position`."""
-    breaks = [m.end() for m in re.finditer(r"\n[ \t]*\n", text)]
-    start = max((b for b in breaks if b <= position), default=0)
-    end = min((m.start() for m in re.finditer(r"\n[ \t]*\n", text) if m.start() >= position), default=len(text))
+    breaks = list(re.finditer(r"\n[ \t]*\n", text))
+    start = max((m.end() for m in breaks if m.end() <= position), default=0)
+    end = min((m.start() for m in breaks if m.start() >= position), default=len(text))
     return start, max(end, min(position + 1, len(text)))
 
 
