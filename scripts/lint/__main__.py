@@ -149,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     root, meta = paper_root(args.root, args.metadata)
     if args.root is not None and not (root / meta).is_file():
         raise UserError(str(root / meta), "no metadata file", "give a folder laid out as paper/metadata.yaml")
-    metadata = load_metadata(root / meta, lint_only=args.root is not None)
+    shown_meta = meta if args.root is None and args.metadata is None else root / meta  # as the user named it
+    metadata = load_metadata(shown_meta, lint_only=args.root is not None)
     if args.sources_report:
         findings, coverage = add_page_count(args.sources_report, args.pdf, metadata)
     else:
