@@ -384,8 +384,8 @@ def parse_runs(text: str, most_errors: int = 20) -> tuple[list[list], LatexWalke
 
 
 def parse_nodes(text: str) -> tuple[list, LatexWalker, list[Problem]]:
-    """All nodes of a file (see parse_runs), in source order."""
-    runs, walker, problems = parse_runs(text)
+    """All nodes of a file (see parse_runs), in source order, without what TeX does not typeset."""
+    runs, walker, problems = parse_runs(mask_skipped(text))
     return sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos), walker, problems
 
 
