@@ -20,6 +20,8 @@ BIBER_CONFIGS = (
 )
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s{}()]+)[ \t]*,", re.M)
 NOT_ENTRIES = ("comment", "string", "preamble")
+# A line commented out with %: biber reads it as a comment (also inside an entry); pybtex does not.
+_COMMENT_LINE = re.compile(r"^[ \t]*%.*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def parse_bib(
     from pybtex.database import parse_string
     from pybtex.scanner import PybtexError, PybtexSyntaxError
 
-    renamed, repeats = _without_repeats(text)
+    renamed, repeats = _without_repeats(_COMMENT_LINE.sub(lambda m: " " * len(m[0]), text))
     try:
         with errors.capture() as captured, contextlib.redirect_stderr(io.StringIO()):
             data = parse_string(renamed, "bibtex")
