@@ -275,7 +275,11 @@ def test_a_skipped_listing_does_not_end_its_paragraph(tmp_path):
 
 
 def test_a_commented_out_field_is_a_comment_as_biber_reads_it():
-    bib = "@article{a,\n  author = {A, B},\n  title = {T},\n%  doi = {10.1/x},\n  journal = {J},\n  year = {2000}\n}\n"
+    bib = (
+        "@article{a,\n  author = {A, B}, % and others\n  title = {T},\n%  doi = {10.1/x},\n  journal = {J},\n"
+        "  url = {https://example.org/a%20b},\n  year = {2000}\n}\n"
+    )
     entries, _, errors = parse_bib(bib, data_model())
     assert errors == [] and [entry.key for entry in entries] == ["a"]
     assert "doi" not in entries[0].fields
+    assert entries[0].raw.fields["url"] == "https://example.org/a%20b"

@@ -20,8 +20,9 @@ BIBER_CONFIGS = (
 )
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s{}()]+)[ \t]*,", re.M)
 NOT_ENTRIES = ("comment", "string", "preamble")
-# A line commented out with %: biber reads it as a comment (also inside an entry); pybtex does not.
-_COMMENT_LINE = re.compile(r"^[ \t]*%.*$", re.M)
+# A % comment (a whole line, or after a field's closing comma, brace or quote): biber reads it as a comment,
+# also inside an entry; pybtex does not. A % inside a value (a URL's %20) is kept.
+_COMMENT_LINE = re.compile(r"(?:^[ \t]*|(?<=[,}\"])[ \t]*)%.*$", re.M)
 
 
 @dataclass(frozen=True)
