@@ -355,30 +355,79 @@ def _paragraph_around(text: str, position: int) -> tuple[int, int]:
     return start, max(end, min(position + 1, len(text)))
 
 
-def parse_runs(text: str, most_errors: int = 20) -> tuple[list[list], LatexWalker, list[Problem]]:
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each blank-line-separated paragraph."""
+    spans, start = [], 0
+    for match in re.finditer(r"\n[ \t]*\n", text):
+        spans.append((start, match.start()))
+        start = match.end()
+    return [*spans, (start, len(text))]
+
+
+def _unbalanced_braces(text: str, start: int, end: int) -> int | None:
+    """Position of a } that closes nothing, or of the first { never closed, within [start, end)."""
+    opened: list[int] = []
+    index = start
+    while index < end:
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "%":
+            index = text.find("\n", index)
+            index = end if index < 0 else index
+            continue
+        if char == "{":
+            opened.append(index)
+        elif char == "}":
+            if not opened:
+                return index
+            opened.pop()
+        index += 1
+    return opened[0] if opened else None
+
+
+def _alone(text: str, start: int, end: int) -> list:
+    """The nodes of text[start:end], read tolerantly on its own (at its own positions)."""
+    return _walker(text[:end], tolerant=True).get_latex_nodes(pos=start)[0]
+
+
+def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalker, list[Problem]]:
     """Node lists of a whole file: one for the file, one more per paragraph with a syntax error.
 
     A syntax error is a problem at its position and stays local to its paragraph: that paragraph is read on
-    its own, tolerantly, and the rest of the file is read again without it (blanked, so positions hold)."""
+    its own, tolerantly, and the rest of the file is read again without it (blanked, so positions hold).
+    After the first error every paragraph whose braces do not balance is set aside at once, so that a file
+    with many errors is not read once per error; past `most_errors`, each paragraph is read on its own."""
     problems: list[Problem] = []
     bad: list[tuple[int, int]] = []
     rest = text
-    for _ in range(most_errors):
+    for attempt in range(most_errors):
         try:
             nodes, _, _ = _walker(rest, tolerant=False).get_latex_nodes()
             break
         except LatexWalkerParseError as err:
+            unbalanced = [
+                (start, end, position)
+                for start, end in _paragraph_spans(rest)
+                if (position := _unbalanced_braces(rest, start, end)) is not None
+            ]
+            if attempt == 0 and unbalanced:
+                for start, end, position in unbalanced:
+                    what = "a } closes nothing" if rest[position] == "}" else "a { is never closed"
+                    problems.append(Problem(*line_and_column(rest, position), "P001", what))
+                    bad.append((start, end))
+                for start, end, _ in unbalanced:
+                    rest = _blank(rest, start, end)
+                continue
             position, problem = _culprit(rest, err)
             problems.append(problem)
             start, end = _paragraph_around(rest, position)
             bad.append((start, end))
             rest = _blank(rest, start, end)
-    else:  # too many errors to isolate: read the whole remaining text tolerantly
-        nodes, _, _ = _walker(rest, tolerant=True).get_latex_nodes()
-    runs = [nodes]
-    for start, end in bad:
-        alone = _blank(_blank(text, 0, start), end, len(text))
-        runs.append(_walker(alone, tolerant=True).get_latex_nodes()[0])
+    else:  # too many errors to isolate: read every remaining paragraph on its own
+        nodes = [node for start, end in _paragraph_spans(rest) for node in _alone(rest, start, end)]
+    runs = [nodes, *(_alone(text, start, end) for start, end in bad)]
     walker = _walker(text, tolerant=True)  # for positions only: the same offsets in every blanked copy
     return runs, walker, problems
 
