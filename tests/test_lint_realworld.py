@@ -283,3 +283,12 @@ def test_a_commented_out_field_is_a_comment_as_biber_reads_it():
     assert errors == [] and [entry.key for entry in entries] == ["a"]
     assert "doi" not in entries[0].fields
     assert entries[0].raw.fields["url"] == "https://example.org/a%20b"
+
+
+def test_many_syntax_errors_each_stay_in_their_own_paragraph(tmp_path):
+    paragraphs = [f"Paragraph {n} {{broken" if n % 2 else f"Paragraph {n} is fine." for n in range(30)]
+    path = tmp_path / "s.tex"
+    path.write_text("\n\n".join(paragraphs) + "\n")
+    source = read_source(path, tmp_path)
+    assert [p.text for p in source.paragraphs] == [text.replace("{", "") for text in paragraphs]
+    assert [(p.code, p.line) for p in source.problems] == [("P001", 2 * n + 1) for n in range(1, 30, 2)]
