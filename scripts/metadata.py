@@ -59,19 +59,46 @@ def _dotted(keys: list[str | int]) -> str:
     return text or "(top level)"
 
 
+# What a paper linted with `python -m scripts.lint --root DIR` must give; the rest of the lint keys default.
+LINT_ONLY_REQUIRED = ["sections", "bibliography", "lint"]
+LINT_ONLY_LINT_REQUIRED = ["research_questions_section", "coverage_sections", "answer_sections"]
+
+
+def lint_only_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema for a paper folder that only the lint reads: the same keys, fewer of them required."""
+    import copy
+
+    relaxed = copy.deepcopy(schema)
+    relaxed["required"] = LINT_ONLY_REQUIRED
+    relaxed["properties"]["lint"]["required"] = LINT_ONLY_LINT_REQUIRED
+    return relaxed
+
+
+@cache
+def lint_defaults() -> dict[str, Any]:
+    """The default of each lint key, from the schema (the one place they are written)."""
+    properties = load_yaml(SCHEMA)["properties"]["lint"]["properties"]
+    return {key: spec["default"] for key, spec in properties.items() if "default" in spec}
+
+
 def with_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    import copy
+
     for section in data["sections"]:
         section.setdefault("numbered", True)
+    for key, value in lint_defaults().items():
+        data["lint"].setdefault(key, copy.deepcopy(value))
     return data
 
 
-def validate_metadata(data: Any, path: Path = METADATA) -> dict[str, Any]:
-    """Check `data` against the schema; the first problem becomes a UserError naming the key.
+def validate_metadata(data: Any, path: Path = METADATA, lint_only: bool = False) -> dict[str, Any]:
+    """Check `data` against the schema; the first problem becomes a UserError naming the key. With
+    `lint_only`, only the keys the lint needs are required (a paper folder linted with --root).
 
     The workflow validates once per run; its steps read the validated copy, build/config.json."""
     import jsonschema
 
-    schema = load_yaml(SCHEMA)
+    schema = lint_only_schema(load_yaml(SCHEMA)) if lint_only else load_yaml(SCHEMA)
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
@@ -94,11 +121,11 @@ def validate_metadata(data: Any, path: Path = METADATA) -> dict[str, Any]:
     return with_defaults(data)
 
 
-def load_metadata(path: Path = METADATA) -> dict[str, Any]:
+def load_metadata(path: Path = METADATA, lint_only: bool = False) -> dict[str, Any]:
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise UserError(str(path), "expected a mapping of keys (title:, doi:, ...)")
-    return validate_metadata(data, path)
+    return validate_metadata(data, path, lint_only)
 
 
 def config_json(metadata: dict[str, Any]) -> str:

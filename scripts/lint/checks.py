@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.lint.parse import CITE_MACROS, MULTICITE_MACROS, REF_MACROS, Source
+from scripts.lint.bibliography import Entry, data_model, missing_fields, parse_bib
+from scripts.lint.macros import KnownMacros
+from scripts.lint.parse import CITE_MACROS, INCLUDE_MACROS, MULTICITE_MACROS, REF_MACROS, Source, latex_context
 from scripts.lint.similarity import cosine, idf, terms, vector
 from scripts.metadata import METADATA, figure_path, yaml_line
 
@@ -15,8 +17,9 @@ from scripts.metadata import METADATA, figure_path, yaml_line
 CHECKS: dict[str, tuple[str, str]] = {
     "P001": ("error", "a section file does not parse as LaTeX (e.g. unbalanced braces)"),
     "P002": ("error", "a section file is not UTF-8"),
-    "P003": ("warning", "a macro that neither LaTeX, biblatex nor paper/epsbs.sty defines"),
+    "P003": ("warning", "a macro that neither LaTeX, the paper's packages, its own files nor lint.known_macros define"),
     "P004": ("error", "a section file named in the metadata does not exist"),
+    "P005": ("error", "a file named by \\input, \\include or \\subfile does not exist"),
     "T001": ("error", "a section the journal requires is missing"),
     "T002": ("error", "the required sections are not in the journal's order"),
     "T003": ("error", "a required section is empty"),
@@ -37,6 +40,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "C006": ("warning", "two bibliography entries describe the same work (same DOI, or same title and year)"),
     "C007": ("warning", "an author-year citation typed as plain text instead of a citation command"),
     "B001": ("error", "the bibliography does not parse"),
+    "S001": ("error", "a section id under lint: names no section of the paper"),
+    "S002": ("warning", "the Research Questions section holds several lists; only the first is read"),
     "X001": ("warning", "a figure is never referenced in the text"),
     "X002": ("error", "a reference to a label that is not defined"),
     "X003": ("error", "a figure without a caption or a source note"),
@@ -44,17 +49,6 @@ CHECKS: dict[str, tuple[str, str]] = {
     "X005": ("error", "a figure is placed twice, never, or under an unknown id"),
 }
 
-REQUIRED_FIELDS = {
-    "article": ["author", "title", "journal", "year"],
-    "book": ["author|editor", "title", "publisher", "year"],
-    "incollection": ["author", "title", "booktitle", "year"],
-    "inproceedings": ["author", "title", "booktitle", "year"],
-    "techreport": ["author", "title", "institution", "year"],
-    "report": ["author", "title", "institution", "year"],
-    "thesis": ["author", "title", "institution|school", "year"],
-    "misc": ["author|title", "year"],
-    "online": ["author|title", "year", "url"],
-}
 _NAME = r"[A-Z][\w'’\-]+(?: (?:&|and) [A-Z][\w'’\-]+| et al\.?)?"
 _YEAR = r"(?:1[89]|20)\d\d[a-z]?"
 PLAIN_CITATION = re.compile(rf"\((?:[^()]*?; )?(?P<cite>{_NAME},? {_YEAR})|(?P<narrative>\b{_NAME} \({_YEAR}\))")
@@ -91,7 +85,21 @@ def metadata_finding(code: str, keys: list[str | int], message: str, meta: Path 
 
 
 def source_problems(sources: dict[str, Source]) -> list[Finding]:
-    return [finding(p.code, s.path, p.line, p.message, p.col) for s in sources.values() for p in s.problems]
+    return [finding(p.code, p.path or s.path, p.line, p.message, p.col) for s in sources.values() for p in s.problems]
+
+
+def unknown_macros(sources: dict[str, Source], known: KnownMacros) -> list[Finding]:
+    """P003: a macro that nothing the paper loads or defines provides. Control symbols (\\%, \\&, \\,) are
+    the kernel's; pylatexenc's own list of LaTeX macros counts as known too."""
+    context = latex_context()
+    missing = ", ".join(name.removesuffix(".sty") for name in known.not_installed)
+    hint = f" (not installed here, so not read: {missing})" if missing else ""
+    return [
+        finding("P003", m.path, m.line, f"unknown macro \\{m.name}: TeX fails unless a package defines it{hint}", m.col)
+        for s in sources.values()
+        for m in s.macros
+        if m.name.isalpha() and m.name not in known and context.get_macro_spec(m.name) is None
+    ]
 
 
 def missing_files(metadata: dict[str, Any], root: Path, meta: Path = METADATA) -> list[Finding]:
@@ -100,6 +108,29 @@ def missing_files(metadata: dict[str, Any], root: Path, meta: Path = METADATA) -
         for i, s in enumerate(metadata["sections"])
         if not (root / s["file"]).is_file()
     ]
+
+
+def settings(metadata: dict[str, Any], sources: dict[str, Source], meta: Path = METADATA) -> list[Finding]:
+    """S001: every section id named under lint: is a section of the paper (else the checks that use it
+    would silently do nothing); S002: the Research Questions section holds one list."""
+    ids = {section["id"] for section in metadata["sections"]}
+    lint, found = metadata["lint"], []
+    for key in ("research_questions_section", "coverage_sections", "answer_sections"):
+        named = lint.get(key)
+        for index, section_id in enumerate([named] if isinstance(named, str) else named or []):
+            if section_id not in ids:
+                where = ["lint", key] if isinstance(named, str) else ["lint", key, index]
+                message = f"lint.{key} names '{section_id}', which is not a section id ({', '.join(sorted(ids))})"
+                found.append(metadata_finding("S001", where, message, meta))
+    questions = sources.get(lint.get("research_questions_section", ""))
+    if questions is not None and questions.lists > 1:
+        message = (
+            f"the Research Questions section holds {questions.lists} lists; only the first is read as the "
+            "questions: merge them into one itemize/enumerate list"
+        )
+        where = questions.items_path or questions.path
+        found.append(finding("S002", where, questions.items[0][0] if questions.items else 1, message))
+    return found
 
 
 # --- journal template ------------------------------------------------------------------------
@@ -123,33 +154,36 @@ def template(metadata: dict[str, Any], sources: dict[str, Source], meta: Path = 
     found += [
         metadata_finding("T008", ["sections", i], f"section '{name}' is not in the template", meta)
         for i, name in enumerate(ids)
-        if name not in allowed
+        if allowed and name not in allowed  # a paper folder without a template (--root) has no T008
     ]
     for section in metadata["sections"]:
         source = sources.get(section["id"])
-        if section["id"] in required and source is not None and not source.paragraphs and not source.macros:
+        content = [m for m in source.macros if m.name not in INCLUDE_MACROS] if source is not None else []
+        if section["id"] in required and source is not None and not source.paragraphs and not content:
             found.append(finding("T003", source.path, 1, f"section '{section['title']}' is empty"))
-    low, high = settings["abstract_words"]
-    words = len(metadata["abstract"].split())
-    if not low <= words <= high:
-        found.append(
-            metadata_finding(
-                "T004", ["abstract"], f"abstract has {words} words; the journal asks for {low}-{high}", meta
-            )
-        )
-    title_words, most = len(metadata["title"].split()), settings["title_max_words"]
-    if title_words > most:
-        found.append(
-            metadata_finding(
-                "T005", ["title"], f"title has {title_words} words; the journal asks for at most {most}", meta
-            )
-        )
-    low, high = settings["keywords"]
-    if not low <= len(metadata["keywords"]) <= high:
-        count = len(metadata["keywords"])
-        found.append(
-            metadata_finding("T006", ["keywords"], f"{count} keywords; the journal asks for {low}-{high}", meta)
-        )
+    return found + journal_limits(metadata, meta)
+
+
+def journal_limits(metadata: dict[str, Any], meta: Path = METADATA) -> list[Finding]:
+    """T004-T006: the abstract, title and keywords against the journal's ranges (when the metadata has them:
+    a paper linted with --root may give only its sections)."""
+    settings, found = metadata["lint"], []
+    if "abstract" in metadata:
+        low, high = settings["abstract_words"]
+        words = len(metadata["abstract"].split())
+        if not low <= words <= high:
+            message = f"abstract has {words} words; the journal asks for {low}-{high}"
+            found.append(metadata_finding("T004", ["abstract"], message, meta))
+    if "title" in metadata:
+        title_words, most = len(metadata["title"].split()), settings["title_max_words"]
+        if title_words > most:
+            message = f"title has {title_words} words; the journal asks for at most {most}"
+            found.append(metadata_finding("T005", ["title"], message, meta))
+    if "keywords" in metadata:
+        low, high = settings["keywords"]
+        if not low <= len(metadata["keywords"]) <= high:
+            message = f"{len(metadata['keywords'])} keywords; the journal asks for {low}-{high}"
+            found.append(metadata_finding("T006", ["keywords"], message, meta))
     return found
 
 
@@ -234,113 +268,101 @@ def research_questions(metadata: dict[str, Any], sources: dict[str, Source]) -> 
 
 
 def cited_keys(sources: dict[str, Source]) -> list[tuple[str, str, int, int]]:
-    """(key, file, line, col) of every citation."""
+    """(key, file, line, col) of every citation (\\nocite{*} gives the key '*')."""
     keys = []
     for source in sources.values():
         for macro in source.macros:
             if macro.name in CITE_MACROS | MULTICITE_MACROS:
                 for argument in macro.arguments:
-                    keys += [(k.strip(), source.path, macro.line, macro.col) for k in argument.split(",") if k.strip()]
+                    keys += [(k.strip(), macro.path, macro.line, macro.col) for k in argument.split(",") if k.strip()]
     return keys
 
 
-def key_lines(text: str) -> tuple[dict[str, int], list[tuple[str, int, int]]]:
-    """First line of each entry key, and (key, line, first line) of every repeated key."""
-    first: dict[str, int] = {}
-    repeats = []
-    for match in re.finditer(r"^\s*@\s*(\w+)\s*[{(]\s*([^,\s]+)\s*,", text, re.M):
-        if match[1].lower() in ("comment", "string", "preamble"):
-            continue
-        key, line = match[2].lower(), text.count("\n", 0, match.start()) + 1
-        if key in first:
-            repeats.append((match[2], line, first[key]))
-        first.setdefault(key, line)
-    return first, repeats
-
-
-def bibliography(path: Path):
-    """(pybtex data, key lines) and findings; a .bib that does not parse is a finding, not an exception."""
-    from pybtex import errors
-    from pybtex.database import BibliographyDataError, parse_string
-    from pybtex.scanner import PybtexSyntaxError
-
+def bibliography(path: Path, shown_path: str) -> tuple[list[Entry] | None, list[Finding]]:
+    """The entries of a .bib file and the findings about reading it (B001, C005); never raises or prints."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return None, [finding("B001", str(path), 1, "bibliography file not found")]
+        return None, [finding("B001", shown_path, 1, "bibliography file not found")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        return None, [finding("B001", str(path), raw[: err.start].count(b"\n") + 1, "not UTF-8; save it as UTF-8")]
-    first, repeats = key_lines(text)
+        return None, [finding("B001", shown_path, raw[: err.start].count(b"\n") + 1, "not UTF-8; save it as UTF-8")]
+    entries, repeats, errors = parse_bib(text, data_model())
     found = [
-        finding("C005", str(path), line, f"key '{key}' is already defined on line {was}") for key, line, was in repeats
+        finding("C005", shown_path, line, f"key '{key}' is already defined on line {was}") for key, line, was in repeats
     ]
-    try:
-        try:
-            data = parse_string(text, "bibtex")
-        except BibliographyDataError:  # a repeated key, reported above: keep the first entry and go on
-            errors.set_strict_mode(False)
-            try:
-                data = parse_string(text, "bibtex")
-            finally:
-                errors.set_strict_mode(True)
-    except PybtexSyntaxError as err:
-        return None, [*found, finding("B001", str(path), err.lineno or 1, f"does not parse: {err.error_type}")]
-    except Exception as err:  # pybtex raises other types for some malformed input
-        return None, [*found, finding("B001", str(path), 1, f"does not parse: {str(err).splitlines()[0]}")]
-    return (data, first), found
+    found += [finding("B001", shown_path, line, message) for line, message in errors]
+    return entries, found
 
 
-def entry_identity(entry) -> str:
-    doi = entry.fields.get("doi", "").lower().strip()
+def with_parents(keys: set[str], entries: list[Entry]) -> set[str]:
+    """The cited keys and every entry they use through crossref or xdata (biblatex prints or reads those)."""
+    by_key = {entry.key.lower(): entry for entry in entries}
+    used, todo = set(keys), list(keys)
+    while todo:
+        entry = by_key.get(todo.pop())
+        if entry is None:
+            continue
+        parents = [entry.raw.fields.get("crossref", ""), *entry.raw.fields.get("xdata", "").split(",")]
+        for parent in (p.strip().lower() for p in parents if p.strip()):
+            if parent not in used:
+                used.add(parent)
+                todo.append(parent)
+    return used
+
+
+def entry_identity(entry: Entry) -> str:
+    fields = entry.raw.fields
+    doi = fields.get("doi", "").lower().strip()
     if doi:
         return doi
-    title = re.sub(r"[^a-z0-9]", "", entry.fields.get("title", "").lower())
-    return f"{title}:{entry.fields.get('year', '')}" if title else ""
+    title = re.sub(r"[^a-z0-9]", "", fields.get("title", "").lower())
+    year = fields.get("year", "") or fields.get("date", "")[:4]
+    return f"{title}:{year}" if title else ""
 
 
 def citations(sources: dict[str, Source], bib_path: Path, shown_path: str) -> list[Finding]:
-    parsed, found = bibliography(bib_path)
+    entries, found = bibliography(bib_path, shown_path)
     cited = cited_keys(sources)
     for source in sources.values():
         for paragraph in source.paragraphs:
             for match in PLAIN_CITATION.finditer(paragraph.text):
                 text = match["cite"] or match["narrative"]
                 message = f"'{text}' looks like a citation typed as text; use \\parencite or \\textcite"
-                found.append(finding("C007", source.path, paragraph.line, message))
-    if parsed is None:
-        return [Finding(shown_path, f.line, f.col, f.severity, f.code, f.message) for f in found]
-    data, lines = parsed
-    entries = {key.lower() for key in data.entries}
+                found.append(finding("C007", paragraph.path or source.path, paragraph.line, message))
+    if entries is None:
+        return found
+    known = {entry.key.lower() for entry in entries}
     found += [
         finding("C001", path, line, f"citation key '{key}' is not in {shown_path}", col)
         for key, path, line, col in cited
-        if key.lower() not in entries
+        if key != "*" and key.lower() not in known
     ]
-    cited_set = {key.lower() for key, *_ in cited}
+    cited_set = with_parents({key.lower() for key, *_ in cited}, entries)
+    model = data_model()
+    lacking: dict[str, list[str]] = {}
+    for lacking_entry, what in missing_fields(entries, model) if model else []:
+        lacking.setdefault(lacking_entry.key, []).append(what)
     works: dict[str, str] = {}
-    for key, entry in data.entries.items():
-        line = lines.get(key.lower(), 1)
-        if key.lower() not in cited_set:
-            found.append(finding("C002", shown_path, line, f"entry '{key}' is never cited"))
-        if "unresolved" in entry.fields.get("keywords", "").lower():
-            found.append(
-                finding("C004", shown_path, line, f"entry '{key}' is unresolved: only author and year are known")
-            )
+    for entry in entries:
+        if "*" not in cited_set and entry.key.lower() not in cited_set:  # \nocite{*} cites every entry
+            found.append(finding("C002", shown_path, entry.line, f"entry '{entry.key}' is never cited"))
+        if "unresolved" in entry.raw.fields.get("keywords", "").lower():
+            message = f"entry '{entry.key}' is unresolved: only author and year are known"
+            found.append(finding("C004", shown_path, entry.line, message))
         else:
-            for required in REQUIRED_FIELDS.get(entry.type.lower(), []):
-                if not any(name in entry.fields or name in entry.persons for name in required.split("|")):
-                    message = f"@{entry.type} '{key}' lacks {required.replace('|', ' or ')}"
-                    found.append(finding("C003", shown_path, line, message))
+            found += [
+                finding("C003", shown_path, entry.line, f"@{entry.type} '{entry.key}' lacks {what}")
+                for what in lacking.get(entry.key, [])
+            ]
         identity = entry_identity(entry)
         if identity and identity in works:
-            found.append(
-                finding("C006", shown_path, line, f"entries '{works[identity]}' and '{key}' describe the same work")
-            )
+            message = f"entries '{works[identity]}' and '{entry.key}' describe the same work"
+            found.append(finding("C006", shown_path, entry.line, message))
         if identity:
-            works.setdefault(identity, key)
-    return [Finding(shown_path if f.path == str(bib_path) else f.path, *astuple_tail(f)) for f in found]
+            works.setdefault(identity, entry.key)
+    return found
 
 
 def astuple_tail(item: Finding) -> tuple[int, int, str, str, str]:
@@ -350,10 +372,13 @@ def astuple_tail(item: Finding) -> tuple[int, int, str, str, str]:
 # --- figures and cross-references -----------------------------------------------------------------
 
 
+GRAPHICS_EXTENSIONS = ("", ".pdf", ".png", ".jpg", ".jpeg", ".eps")  # what \\includegraphics tries
+
+
 def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, meta: Path = METADATA) -> list[Finding]:
     settings, found = metadata["lint"], []
-    figure_ids = [f["id"] for f in metadata["figures"]]
-    macros = [(s.path, m) for s in sources.values() for m in s.macros]
+    figure_ids = [f["id"] for f in metadata.get("figures", [])]
+    macros = [(m.path or s.path, m) for s in sources.values() for m in s.macros]
     labels = {f"fig:{i}" for i in figure_ids} | {f"sec:{s['id']}" for s in metadata["sections"]}
     labels |= {m.arguments[0] for _, m in macros if m.name == "label" and m.arguments}
     referenced = set()
@@ -376,12 +401,13 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
                 found.append(finding("X005", path, macro.line, message, macro.col))
         if macro.name == "includegraphics" and macro.arguments:
             graphic = macro.arguments[-1].strip()
-            if graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:
+            workflow = "figures" in metadata  # a folder linted with --root has no workflow making figures
+            if workflow and graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:
                 message = f"{graphic} is made by no workflow rule; declare it in lint.static_graphics"
                 found.append(finding("X004", path, macro.line, message, macro.col))
-            elif not (root / graphic).exists():
+            elif not any((root / f"{graphic}{ext}").exists() for ext in GRAPHICS_EXTENSIONS):
                 found.append(finding("X004", path, macro.line, f"{graphic} does not exist", macro.col))
-    for index, figure in enumerate(metadata["figures"]):
+    for index, figure in enumerate(metadata.get("figures", [])):
         where = ["figures", index]
         if not placed.get(figure["id"]):
             message = f"figure '{figure['id']}' is never placed: add \\PaperFigure{{{figure['id']}}} to a section"

@@ -10,7 +10,7 @@ rule lint_sources:
         metadata="paper/metadata.yaml",
         sections=SECTION_FILES,
         bibliography=config["bibliography"],
-        style="paper/epsbs.sty",  # its macros are known to the lint
+        preamble=sorted(str(path) for path in Path("paper").glob("*.sty")),  # its macros are known to P003
         figures=get_figure_files(),  # X004 checks that every included graphic exists
         code=get_lint_code(),
     output:

@@ -1,0 +1,210 @@
+"""The bibliography: a .bib file read with pybtex, and its entries checked against biblatex's data model as
+biber itself defines it (biber's own configuration, biber-tool.conf: entry types and their mandatory fields,
+BibTeX type and field aliases, crossref inheritance)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+# Where Debian's biber package (and a CPAN install) keeps biber's default configuration.
+BIBER_CONFIGS = (
+    Path("/usr/share/perl5/Biber/biber-tool.conf"),
+    *sorted(Path("/usr/local/share/perl").glob("*/Biber/biber-tool.conf")),
+    *sorted(Path("/usr/lib/x86_64-linux-gnu/perl5").glob("*/Biber/biber-tool.conf")),
+)
+_ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s{}()]+)[ \t]*,", re.M)
+NOT_ENTRIES = ("comment", "string", "preamble")
+# A % comment (a whole line, or after a field's closing comma, brace or quote): biber reads it as a comment,
+# also inside an entry; pybtex does not. A % inside a value (a URL's %20) is kept.
+_COMMENT_LINE = re.compile(r"(?:^[ \t]*|(?<=[,}\"])[ \t]*)%.*$", re.M)
+
+
+@dataclass(frozen=True)
+class DataModel:
+    types: frozenset[str]
+    type_aliases: dict[str, str]  # BibTeX type -> biblatex type (conference -> inproceedings)
+    field_aliases: dict[str, str]  # BibTeX field -> biblatex field (journal -> journaltitle)
+    type_fields: dict[str, set[str]] = field(default_factory=dict)  # fields an alias sets (phdthesis: type)
+    # entry type -> mandatory groups; a group is met by any one of its fields (date or year, url/doi/eprint)
+    mandatory: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    # (parent type, child type) -> [(parent field, child field)] for crossref inheritance beyond same-name fields
+    inheritance: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def parse_data_model(xml_text: str) -> DataModel:
+    """biber's configuration XML -> the parts of the data model the lint checks."""
+    root = ElementTree.fromstring(xml_text)
+    type_aliases, field_aliases, type_fields = {}, {}, {}
+    for mapping in root.iterfind("./sourcemap/maps[@datatype='bibtex']/map"):
+        source_type = None
+        for step in mapping.iterfind("map_step"):
+            if step.get("map_type_source"):
+                source_type = step.get("map_type_source").lower()
+                type_aliases[source_type] = step.get("map_type_target").lower()
+            elif step.get("map_field_set") and source_type:  # e.g. @phdthesis -> @thesis with type = phdthesis
+                type_fields.setdefault(source_type, set()).add(step.get("map_field_set").lower())
+            if step.get("map_field_source") and step.get("map_field_target"):
+                field_aliases[step.get("map_field_source").lower()] = step.get("map_field_target").lower()
+    inheritance: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for rule in root.iterfind("./inheritance/inherit"):
+        fields = [(f.get("source"), f.get("target")) for f in rule.iterfind("field")]
+        for pair in rule.iterfind("type_pair"):
+            inheritance.setdefault((pair.get("source"), pair.get("target")), []).extend(fields)
+    mandatory: dict[str, list[tuple[str, ...]]] = {}
+    for constraints in root.iterfind("./datamodel/constraints"):
+        types = [t.text.strip() for t in constraints.iterfind("entrytype")]
+        for constraint in constraints.iterfind("constraint[@type='mandatory']"):
+            groups = [
+                (child.text.strip(),) if child.tag == "field" else tuple(f.text.strip() for f in child)
+                for child in constraint
+                if child.tag in ("field", "fieldor", "fieldxor")
+            ]
+            for entry_type in types:
+                mandatory.setdefault(entry_type, []).extend(groups)
+    types = frozenset(t.text.strip() for t in root.iterfind("./datamodel/entrytypes/entrytype"))
+    return DataModel(types, type_aliases, field_aliases, type_fields, mandatory, inheritance)
+
+
+@cache
+def data_model() -> DataModel | None:
+    """biber's data model, or None when biber is not installed (then C003 cannot be checked)."""
+    for path in BIBER_CONFIGS:
+        if path.is_file():
+            return parse_data_model(path.read_text(encoding="utf-8"))
+    return None
+
+
+@dataclass
+class Entry:
+    key: str
+    type: str  # as written, lower-case
+    fields: set[str]  # field and name-list names, lower-case, BibTeX aliases mapped to biblatex's
+    line: int  # the line of its `@type{key,`
+    raw: object  # the pybtex entry
+
+
+def entry_lines(text: str) -> list[tuple[str, str, int]]:
+    """(type, key, line) of every entry's `@type{key,` line, in order."""
+    return [
+        (match[1].lower(), match[2], text.count("\n", 0, match.start()) + 1)
+        for match in _ENTRY_START.finditer(text)
+        if match[1].lower() not in NOT_ENTRIES
+    ]
+
+
+def _without_repeats(text: str) -> tuple[str, list[tuple[str, int, int]]]:
+    """The text with every repeated key renamed (so that pybtex's strict parser still sees every syntax
+    error after it), and (key, line, first line) of each repeat."""
+    first: dict[str, int] = {}
+    repeats = []
+    pieces, last = [], 0
+    for match in _ENTRY_START.finditer(text):
+        if match[1].lower() in NOT_ENTRIES:
+            continue
+        key, line = match[2], text.count("\n", 0, match.start()) + 1
+        if key.lower() in first:
+            repeats.append((key, line, first[key.lower()]))
+            pieces += [text[last : match.start(2)], f"{key}--repeated-on-line-{line}"]
+            last = match.end(2)
+        first.setdefault(key.lower(), line)
+    return "".join([*pieces, text[last:]]), repeats
+
+
+def _error_line(text: str, message: str) -> int:
+    """The line of the entry a pybtex error names (by key), else 1."""
+    for _, key, line in entry_lines(text):
+        if re.search(rf"\b{re.escape(key)}\b", message):
+            return line
+    return 1
+
+
+def parse_bib(
+    text: str, model: DataModel | None
+) -> tuple[list[Entry] | None, list[tuple[str, int, int]], list[tuple[int, str]]]:
+    """(entries, repeated keys, errors as (line, message)). Never raises, never prints: pybtex's errors are
+    captured (each becomes an error at its line), not printed to stderr.
+
+    A syntax error gives no entries (the entry it breaks would be missing, making false C001s). A data error
+    that BibTeX only warns about (a field given twice in an entry) still gives the entries."""
+    from pybtex import errors
+    from pybtex.database import parse_string
+    from pybtex.scanner import PybtexError, PybtexSyntaxError
+
+    renamed, repeats = _without_repeats(_COMMENT_LINE.sub(lambda m: " " * len(m[0]), text))
+    try:
+        with errors.capture() as captured, contextlib.redirect_stderr(io.StringIO()):
+            data = parse_string(renamed, "bibtex")
+    except (PybtexError, ValueError, KeyError, IndexError) as err:
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return None, repeats, [(_error_line(text, message), f"does not parse: {message}")]
+    found = [
+        (err.lineno or 1, f"does not parse: {err.error_type}")
+        if isinstance(err, PybtexSyntaxError)
+        else (_error_line(text, str(err)), str(err).splitlines()[0])
+        for err in captured
+    ]
+    if any(isinstance(err, PybtexSyntaxError) for err in captured):
+        return None, repeats, found
+    lines = {key: line for _, key, line in entry_lines(renamed)}
+    aliases = model.field_aliases if model else {}
+    entries = [
+        Entry(
+            key=key,
+            type=entry.type.lower(),
+            fields={aliases.get(name.lower(), name.lower()) for name in [*entry.fields.keys(), *entry.persons]},
+            line=lines.get(key, 1),
+            raw=entry,
+        )
+        for key, entry in data.entries.items()
+        if "--repeated-on-line-" not in key
+    ]
+    return entries, repeats, found
+
+
+def biblatex_type(entry: Entry, model: DataModel) -> str:
+    return model.type_aliases.get(entry.type, entry.type)
+
+
+def resolved_fields(
+    key: str, entries: dict[str, Entry], model: DataModel, seen: frozenset[str] = frozenset()
+) -> set[str]:
+    """An entry's fields with what it inherits: every field of its xdata entries, and its crossref parent's
+    fields under the names biber's inheritance rules give them (title -> booktitle for book -> inbook...)."""
+    entry = entries[key.lower()]
+    names = set(entry.fields) | model.type_fields.get(entry.type, set())
+    seen = seen | {key.lower()}
+    if biblatex_type(entry, model) == "set":  # biber gives a set the data of its first member
+        first = str(entry.raw.fields.get("entryset", "")).split(",")[0].strip().lower()
+        if first in entries and first not in seen:
+            names |= resolved_fields(first, entries, model, seen)
+    for xdata in str(entry.raw.fields.get("xdata", "")).split(","):
+        if xdata.strip().lower() in entries and xdata.strip().lower() not in seen:
+            names |= resolved_fields(xdata.strip(), entries, model, seen)
+    parent_key = str(entry.raw.fields.get("crossref", "")).strip().lower()
+    if parent_key in entries and parent_key not in seen:
+        parent = entries[parent_key]
+        rules = model.inheritance.get((biblatex_type(parent, model), biblatex_type(entry, model)), [])
+        for name in resolved_fields(parent_key, entries, model, seen):
+            targets = [target for source, target in rules if source == name]
+            names |= set(targets) or {name}
+    return names
+
+
+def missing_fields(entries: list[Entry], model: DataModel) -> list[tuple[Entry, str]]:
+    """(entry, what it lacks) for every mandatory field group of its type that it does not meet, after
+    aliases and inheritance."""
+    by_key = {entry.key.lower(): entry for entry in entries}
+    missing = []
+    for entry in entries:
+        groups = model.mandatory.get(biblatex_type(entry, model), [])
+        if not groups:
+            continue
+        names = resolved_fields(entry.key, by_key, model)
+        missing += [(entry, " or ".join(group)) for group in groups if not names & set(group)]
+    return missing

@@ -1,0 +1,170 @@
+"""Which macros exist for a paper: the LaTeX kernel, its class and packages (read from TeX Live's own files
+with kpsewhich), the paper's .sty/.cls/preamble and section files, and the `lint.known_macros` setting."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from scripts.common import ROOT, atomic_write_text
+
+# \def\foo, \let\foo, \newcount\foo ... : the name right after a TeX-level definer.
+_TEX_DEFINER = re.compile(
+    r"\\(?:[gex]?def|let|futurelet|[a-z]*chardef|countdef|dimendef|skipdef|muskipdef|toksdef|"
+    r"new(?:count|dimen|skip|muskip|toks|box|read|write|length|savebox|language|insert|fam)|font|csdef)"
+    r"\s*\{?\s*\\([A-Za-z@]+)"
+)
+# \newcommand{\foo}, \DeclareRobustCommand\foo, \NewDocumentCommand{\foo}, \DeclareMathOperator{\foo},
+# \newrobustcmd*{\foo}, \DeclareTextFontCommand{\foo}, \DeclareCiteCommand{\foo} ...
+_LATEX_DEFINER = re.compile(r"\\(?:[A-Za-z]*[Cc]ommand|[a-z]*robustcmd|Declare[A-Za-z]+)\*?\s*\{?\s*\\([A-Za-z@]+)")
+_NEWIF = re.compile(r"\\newif\s*\\if([A-Za-z@]+)")
+_ENVIRONMENT = re.compile(
+    r"\\(?:(?:new|renew|provide)environment|(?:New|Renew|Provide|Declare)DocumentEnvironment|newtheorem)"
+    r"\*?\s*\{([A-Za-z@*]+)\}"
+)
+_COUNTER = re.compile(r"\\newcounter\s*\{([A-Za-z@]+)\}")
+_PACKAGES = re.compile(r"\\(?:usepackage|RequirePackage|RequirePackageWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
+# Files a package \\inputs by full name (pgf's *.code.tex, drivers' *.def); not expl3's own code, whose names
+# are expl3-internal (\\cs_new:Npn) and which is most of the reading time.
+_INPUT = re.compile(r"\\input\s*\{?\s*((?!expl3-code)[A-Za-z0-9_.-]+\.(?:code\.tex|def))")
+_CLASS = re.compile(r"\\(?:documentclass|LoadClass|LoadClassWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
+
+
+def defined_in(text: str) -> set[str]:
+    """Macro names a LaTeX file defines (without the backslash)."""
+    names = set(_TEX_DEFINER.findall(text)) | set(_LATEX_DEFINER.findall(text))
+    for name in _NEWIF.findall(text):
+        names |= {f"if{name}", f"{name}true", f"{name}false"}
+    for name in _ENVIRONMENT.findall(text):
+        names |= {name.rstrip("*"), f"end{name.rstrip('*')}"}
+    for name in _COUNTER.findall(text):
+        names |= {f"the{name}", f"c@{name}", f"p@{name}"}
+    return names
+
+
+def loaded_by(text: str) -> tuple[list[str], list[str]]:
+    """(files, classes) that a LaTeX file loads: packages as name.sty, and files it \\inputs by full name."""
+    packages = [name.strip() for group in _PACKAGES.findall(text) for name in group.split(",") if name.strip()]
+    classes = [name.strip() for name in _CLASS.findall(text) if name.strip()]
+    return [f"{name}.sty" for name in packages] + _INPUT.findall(text), classes
+
+
+def _uncommented(text: str) -> str:
+    """Without % comments (a line's rest after \\% is lost too: harmless for finding definitions, and 10x faster)."""
+    return re.sub(r"%[^\n]*", "", text)
+
+
+@cache
+def kpsewhich(names: tuple[str, ...]) -> dict[str, Path]:
+    """Where TeX finds each file (one kpsewhich call for all); files TeX does not have are left out."""
+    if not names:
+        return {}
+    try:
+        result = subprocess.run(["kpsewhich", *names], capture_output=True, text=True, check=False, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    found = {}
+    for line in result.stdout.splitlines():
+        path = Path(line.strip())
+        if path.name in names:
+            found[path.name] = path
+    return found
+
+
+KERNEL = ("latex.ltx", "fonttext.ltx", "fontmath.ltx")  # the format's source and the font files it reads
+CACHE = ROOT / "build" / ".cache" / "lint-macros"  # one JSON file per set of packages and classes
+
+
+def _stamp(path: Path) -> list:
+    stat = path.stat()
+    return [str(path), stat.st_mtime_ns, stat.st_size]
+
+
+def _cached(key: str) -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """The names saved for this set of packages, while every file they were read from is unchanged and
+    every file that was missing still is."""
+    try:
+        data = json.loads((CACHE / f"{key}.json").read_text(encoding="utf-8"))
+        if all(_stamp(Path(stamp[0])) == stamp for stamp in data["files"]) and not kpsewhich(tuple(data["missing"])):
+            return frozenset(data["names"]), tuple(data["missing"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+@cache
+def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(every macro that the kernel (latex.ltx: its definitions and the primitives it uses), the classes
+    and the packages define, following the files they load in turn; the packages and classes asked for that
+    TeX Live here does not have). Read once, then kept in build/.cache while those files are unchanged."""
+    reader = Path(__file__).read_bytes()  # a change to how definitions are read makes a new cache
+    key = hashlib.sha256(json.dumps([packages, classes]).encode() + reader).hexdigest()[:32]
+    if (saved := _cached(key)) is not None:
+        return saved
+    names: set[str] = set()
+    seen: set[str] = set()
+    files: list[list] = []
+    asked = [*KERNEL, *(f"{c}.cls" for c in classes), *packages]
+    missing = tuple(sorted(set(asked) - set(kpsewhich(tuple(sorted(set(asked)))))))
+    wanted = asked
+    while wanted:
+        batch = tuple(sorted(set(wanted) - seen))
+        seen |= set(batch)
+        wanted = []
+        for path in kpsewhich(batch).values():
+            files.append(_stamp(path))
+            text = _uncommented(path.read_text(encoding="latin-1"))
+            if path.name == "latex.ltx":  # primitives are used there, never defined
+                names |= set(re.findall(r"\\([A-Za-z@]+)", text))
+            names |= defined_in(text)
+            more_files, more_classes = loaded_by(text)
+            wanted += more_files + [f"{c}.cls" for c in more_classes]
+    try:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        saved_data = {"files": files, "missing": missing, "names": sorted(names)}
+        atomic_write_text(CACHE / f"{key}.json", json.dumps(saved_data))
+    except OSError:  # a read-only checkout: read the files every time
+        pass
+    return frozenset(names), missing
+
+
+def paper_files(paper_dir: Path) -> list[Path]:
+    """The paper's own style, class and preamble files (the .sty, .cls and .tex files beside its metadata)."""
+    if not paper_dir.is_dir():
+        return []
+    return sorted(p for pattern in ("*.sty", "*.cls", "*.tex") for p in paper_dir.glob(pattern) if p.is_file())
+
+
+@dataclass(frozen=True)
+class KnownMacros:
+    names: frozenset[str]
+    not_installed: tuple[str, ...]  # packages or classes the paper loads that TeX Live here does not have
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+
+def known_macros(paper_dir: Path, section_texts: Iterable[str], settings: dict) -> KnownMacros:
+    """All macro names the paper may use: TeX Live's for the class and packages it loads, its own files' and
+    section files' definitions, `lint.packages` (packages loaded by a preamble that is not in the folder)
+    and `lint.known_macros`."""
+    texts = [_uncommented(p.read_text(encoding="utf-8", errors="replace")) for p in paper_files(paper_dir)]
+    texts += [_uncommented(text) for text in section_texts]
+    packages: list[str] = [f"{name}.sty" for name in settings.get("packages", [])]
+    classes = ["article"]  # the class of a paper whose preamble is not in the folder
+    own: set[str] = set()
+    for text in texts:
+        more_packages, more_classes = loaded_by(text)
+        packages += more_packages
+        classes += more_classes
+        own |= defined_in(text)
+    extra = {name.lstrip("\\") for name in settings.get("known_macros", [])}
+    names, missing = tex_live_macros(tuple(sorted(set(packages))), tuple(sorted(set(classes))))
+    local = {path.name for path in paper_files(paper_dir)}
+    return KnownMacros(names | own | extra, tuple(name for name in missing if name not in local))

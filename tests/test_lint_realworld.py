@@ -1,0 +1,294 @@
+"""The lint on LaTeX as real papers write it: kernel and package macros, skipped regions, local parse
+errors, included files, natbib/biblatex citations, biblatex's data model, settings and --root."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.common import ROOT
+from scripts.lint.__main__ import run_lint
+from scripts.lint.bibliography import data_model, missing_fields, parse_bib
+from scripts.lint.macros import defined_in, known_macros
+from scripts.lint.parse import mask_skipped, read_source
+from scripts.metadata import load_metadata
+
+FIXTURE = ROOT / "tests" / "fixtures" / "lint" / "realworld"
+needs_tex = pytest.mark.skipif(shutil.which("kpsewhich") is None, reason="TeX Live is not installed")
+needs_biber = pytest.mark.skipif(data_model() is None, reason="biber's configuration is not installed")
+
+
+def lint_folder(folder: Path = FIXTURE):
+    metadata = load_metadata(folder / "paper" / "metadata.yaml", lint_only=True)
+    return run_lint(metadata, folder, None, Path("paper/metadata.yaml"))
+
+
+def copy_fixture(tmp_path: Path) -> Path:
+    folder = tmp_path / "paper-folder"
+    shutil.copytree(FIXTURE, folder)
+    return folder
+
+
+def edit_lint_settings(folder: Path, **changes) -> None:
+    meta = folder / "paper" / "metadata.yaml"
+    data = yaml.safe_load(meta.read_text(encoding="utf-8"))
+    data["lint"].update(changes)
+    meta.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+@needs_tex
+def test_the_realworld_fixture_gives_exactly_its_two_real_problems():
+    findings, coverage = lint_folder()
+    assert sorted((f.code, f.path, f.line, f.col) for f in findings) == [
+        ("P001", "paper/sections/03-results.tex", 3, 23),  # the one unclosed brace
+        ("P003", "paper/sections/method.tex", 3, 11),  # \reallyUnknown, at the included file's own line
+    ]
+    assert [q["id"] for q in coverage.questions] == ["RQ1", "RQ2"]
+
+
+@needs_tex
+def test_kernel_macros_and_escapes_are_never_unknown(tmp_path):
+    folder = copy_fixture(tmp_path)
+    kernel = (
+        r"10\% \& \_ \# \$ \{ \} a\\b \, \; \! \- \/ \par \centering \caption{c} \hline \em \paragraph{p} \quad"
+        r" \qquad \iffalse x\fi \section{s} \textbf{b} \emph{e} \footnote{f} \label{l} \noindent \vspace{1pt}"
+        r" \newline \linewidth \ldots \LaTeX \small \bf \it \maketitle \item \relax \hbox{h} \today"
+    )
+    (folder / "paper/sections/04-discussion.tex").write_text(kernel + "\n", encoding="utf-8")
+    findings, _ = lint_folder(folder)
+    assert [f for f in findings if f.code == "P003" and "discussion" in f.path] == []
+
+
+@needs_tex
+def test_macros_come_from_the_papers_own_files_and_settings(tmp_path):
+    known = known_macros(FIXTURE / "paper", [(FIXTURE / "paper/sections/01-introduction.tex").read_text()], {}).names
+    assert {"flaky", "argmax", "etal", "finding", "endfinding", "rqref", "eg"} <= known  # .sty and section file
+    assert "xspace" in known  # a package that the paper's .sty loads
+    assert "toprule" not in known and "tool" not in known  # booktabs and \tool only come from the settings
+    with_settings = known_macros(FIXTURE / "paper", [], {"packages": ["booktabs"], "known_macros": ["\\tool"]})
+    assert {"toprule", "tool"} <= with_settings.names
+    not_here = known_macros(FIXTURE / "paper", [], {"packages": ["no-such-package-here"]})
+    assert not_here.not_installed == ("no-such-package-here.sty",)
+
+
+def test_definitions_are_read_in_every_form():
+    text = (
+        r"\newcommand{\a}{} \renewcommand*\b{} \providecommand{\c}[1]{} \def\d#1{} \gdef\e{} \let\f\relax"
+        r" \DeclareMathOperator{\g}{g} \DeclareRobustCommand{\h}{} \NewDocumentCommand{\i}{m}{} \newif\ifdraft"
+        r" \newenvironment{box}{}{} \newcounter{step} \newlength{\gap}"
+    )
+    assert {"a", "b", "c", "d", "e", "f", "g", "h", "i", "ifdraft", "drafttrue", "draftfalse", "box", "endbox"} <= (
+        defined_in(text)
+    )
+    assert {"thestep", "gap"} <= defined_in(text)
+
+
+def test_what_tex_does_not_typeset_is_blanked_in_place():
+    text = (
+        "a \\verb|{x| b\n\\begin{lstlisting}\n{ \\foo\n\\end{lstlisting}\n"
+        "\\iffalse \\ifx y \\fi hidden \\else shown \\fi\n% \\begin{comment}\n\\begin{comment}\n{\n\\end{comment}\nz"
+    )
+    masked = mask_skipped(text)
+    assert len(masked) == len(text) and masked.count("\n") == text.count("\n")
+    assert "{x" not in masked and "\\foo" not in masked and "hidden" not in masked
+    assert "shown" in masked and "% \\begin{comment}" in masked and masked.endswith("z")
+
+
+def test_a_parse_error_stays_in_its_paragraph(tmp_path):
+    path = tmp_path / "s.tex"
+    path.write_text("First paragraph.\n\nBroken {paragraph here.\n\nLast paragraph \\textbf{bold}.\n")
+    source = read_source(path, tmp_path)
+    assert [(p.line, p.text) for p in source.paragraphs] == [
+        (1, "First paragraph."),
+        (3, "Broken paragraph here."),
+        (5, "Last paragraph bold."),
+    ]
+    assert [(p.code, p.line, p.col) for p in source.problems] == [("P001", 3, 8)]
+    path.write_text("Open \\begin{itemize}\n\\item one\n\nNext paragraph.\n")
+    problems = read_source(path, tmp_path).problems
+    assert [(p.code, p.line, p.message) for p in problems] == [("P001", 1, "\\begin{itemize} is never ended")]
+
+
+@needs_tex
+def test_included_files_are_followed_with_their_own_lines(tmp_path):
+    folder = copy_fixture(tmp_path)
+    findings, _ = lint_folder(folder)
+    assert "X002" not in [f.code for f in findings]  # \ref{sec:method}: the label is in the included file
+    (folder / "paper/sections/discussion-body.tex").write_text("% nothing yet\n", encoding="utf-8")
+    (folder / "paper/sections/01-introduction.tex").write_text("Intro. \\input{sections/nowhere}\n")
+    codes = {(f.code, f.path, f.line) for f in lint_folder(folder)[0]}
+    assert ("T003", "paper/sections/04-discussion.tex", 1) in codes  # only an \input of an empty file
+    assert ("P005", "paper/sections/01-introduction.tex", 1) in codes
+
+
+@needs_tex
+def test_natbib_and_biblatex_citations_are_seen(tmp_path):
+    folder = copy_fixture(tmp_path)
+    results = folder / "paper/sections/03-results.tex"
+    results.write_text(results.read_text().replace("\\nocite{*}", "\\citet{nobody2000} \\citep[see][]{luo2014}"))
+    findings, _ = lint_folder(folder)
+    assert sorted((f.code, f.message) for f in findings if f.code.startswith("C")) == [
+        ("C001", "citation key 'nobody2000' is not in paper/references.bib"),
+        ("C002", "entry 'uncited' is never cited"),  # without \nocite{*}; fse2014 is used through a crossref
+    ]
+    cited = {m.name for m in read_source(folder / "paper/sections/01-introduction.tex", folder).macros}
+    assert {"citep", "citet", "citeauthor", "citeyear", "cites"} <= cited
+
+
+@needs_biber
+def test_biblatex_data_model_date_journaltitle_crossref_and_online():
+    text = (FIXTURE / "paper/references.bib").read_text(encoding="utf-8")
+    entries, repeats, errors = parse_bib(text, data_model())
+    assert (repeats, errors) == ([], [])
+    assert missing_fields(entries, data_model()) == []  # date for year, journaltitle, crossref, online+doi
+    without_parent = text.replace("crossref  = {fse2014},", "")
+    entries, _, _ = parse_bib(without_parent, data_model())
+    assert sorted((e.key, what) for e, what in missing_fields(entries, data_model())) == [
+        ("luo2014", "booktitle"),
+        ("luo2014", "date or year"),
+    ]
+    legacy = "@conference{c,\n author={A, B},\n title={T},\n booktitle={B},\n year=2000}\n"
+    entries, _, _ = parse_bib(legacy, data_model())  # @conference is biber's alias of @inproceedings
+    assert entries[0].type == "conference" and missing_fields(entries, data_model()) == []
+
+
+@needs_biber
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # Each one is also reported by `biber --tool --validate-datamodel`: a real gap in biblatex's model.
+        ("biblatex-examples.bib", [("jcg", "editor"), ("vizedom:related", "author")]),
+        (
+            "xampl.bib",
+            [
+                ("booklet-minimal", "author or editor"),
+                ("booklet-minimal", "date or year"),
+                ("inbook-full", "booktitle"),
+                ("inbook-minimal", "booktitle"),
+                ("incollection-minimal", "editor"),
+                ("manual-minimal", "date or year"),
+                ("misc-minimal", "date or year"),
+                ("misc-minimal", "title"),
+                ("random-note-crossref", "date or year"),
+                ("random-note-crossref", "title"),
+                ("unpublished-minimal", "date or year"),
+                ("whole-collection", "author"),
+                ("whole-journal", "author"),
+                ("whole-journal", "title"),
+            ],
+        ),
+    ],
+)
+def test_tex_lives_own_bibliographies_against_the_data_model(name, expected):
+    found = subprocess.run(["kpsewhich", name], capture_output=True, text=True, check=False).stdout.strip()
+    if not found:
+        pytest.skip(f"{name} is not installed")
+    entries, _, errors = parse_bib(Path(found).read_text(encoding="utf-8", errors="replace"), data_model())
+    assert errors == []
+    assert sorted((e.key, what) for e, what in missing_fields(entries, data_model())) == expected
+
+
+def test_a_syntax_error_after_a_repeated_key_is_b001_at_its_line_and_nothing_is_printed(tmp_path, capfd):
+    bib = (
+        "@article{a,\n  author = {A, B},\n  title = {T},\n  journal = {J},\n  year = {2000}\n}\n\n"
+        "@article{a,\n  author = {A, B},\n  title = {T},\n  journal = {J},\n  year = {2000}\n}\n\n"
+        "@article{b,\n  author = {A, B}\n  title = {T}\n}\n"
+    )
+    _, repeats, errors = parse_bib(bib, data_model())
+    assert repeats == [("a", 8, 1)]
+    assert [line for line, _ in errors] == [17]
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
+
+
+def test_findings_point_at_the_entrys_own_line(tmp_path):
+    entries, _, _ = parse_bib("% note\n\n\n@misc{x,\n  title = {T}\n}\n", data_model())
+    assert entries[0].line == 4
+
+
+@needs_tex
+def test_a_section_id_under_lint_must_exist(tmp_path):
+    folder = copy_fixture(tmp_path)
+    edit_lint_settings(folder, research_questions_section="questionz", answer_sections=["results", "conclusion"])
+    findings, _ = lint_folder(folder)
+    settings = [(f.code, f.line, f.message.split(",")[0]) for f in findings if f.code == "S001"]
+    lines = (folder / "paper/metadata.yaml").read_text().splitlines()
+    assert [code for code, *_ in settings] == ["S001", "S001"]
+    assert any(
+        "questionz" in message and "research_questions_section" in lines[line - 1] for _, line, message in settings
+    )
+    assert any("conclusion" in message for *_, message in settings)
+
+
+@needs_tex
+def test_several_lists_in_the_research_questions_section(tmp_path):
+    folder = copy_fixture(tmp_path)
+    questions = folder / "paper/sections/02-questions.tex"
+    questions.write_text(questions.read_text() + "Also:\n\\begin{itemize}\n  \\item A second list.\n\\end{itemize}\n")
+    findings, _ = lint_folder(folder)
+    assert [(f.code, f.path, f.line) for f in findings if f.code == "S002"] == [
+        ("S002", "paper/sections/02-questions.tex", 3)
+    ]
+
+
+@needs_tex
+def test_root_lints_another_folder_from_the_command_line(tmp_path):
+    folder = copy_fixture(tmp_path)
+    command = [sys.executable, "-m", "scripts.lint", "--root", str(folder), "--json", str(tmp_path / "r.json")]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 1  # the fixture's one P001 is an error
+    assert "paper/sections/03-results.tex:3:23: error P001" in result.stdout
+    assert result.stderr == ""
+    via_metadata = [sys.executable, "-m", "scripts.lint", "--metadata", str(folder / "paper/metadata.yaml")]
+    result = subprocess.run(via_metadata, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert "missing required key 'title'" in result.stderr  # the full schema, but the folder's own files
+
+
+@needs_biber
+@pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed")
+def test_every_c003_on_xampl_is_also_found_by_biber_itself(tmp_path):
+    """biber's own validation (which does not resolve crossref in tool mode) reports a superset of C003."""
+    found = subprocess.run(["kpsewhich", "xampl.bib"], capture_output=True, text=True, check=False).stdout.strip()
+    if not found:
+        pytest.skip("xampl.bib is not installed")
+    shutil.copy(found, tmp_path / "xampl.bib")
+    command = ["biber", "--tool", "--validate-datamodel", "--output-directory", str(tmp_path), "xampl.bib"]
+    log = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False).stdout
+    pattern = r"Entry '([^']+)'.*Missing mandatory field (?:- one of )?'([^']+)'"
+    biber = {(key, fields.replace(", ", " or ")) for key, fields in re.findall(pattern, log)}
+    entries, _, _ = parse_bib((tmp_path / "xampl.bib").read_text(encoding="utf-8"), data_model())
+    ours = {(entry.key, what) for entry, what in missing_fields(entries, data_model())}
+    assert ours and ours <= biber
+    assert ("article-crossref", "journaltitle") in biber - ours  # inherited from its crossref parent
+
+
+def test_a_skipped_listing_does_not_end_its_paragraph(tmp_path):
+    path = tmp_path / "s.tex"
+    path.write_text("Before the listing\n\\begin{lstlisting}\nint x = {;\n\\end{lstlisting}\nafter it.\n\nNext.\n")
+    source = read_source(path, tmp_path)
+    assert [(p.line, p.text) for p in source.paragraphs] == [(1, "Before the listing after it."), (7, "Next.")]
+    assert source.problems == []
+
+
+def test_a_commented_out_field_is_a_comment_as_biber_reads_it():
+    bib = (
+        "@article{a,\n  author = {A, B}, % and others\n  title = {T},\n%  doi = {10.1/x},\n  journal = {J},\n"
+        "  url = {https://example.org/a%20b},\n  year = {2000}\n}\n"
+    )
+    entries, _, errors = parse_bib(bib, data_model())
+    assert errors == [] and [entry.key for entry in entries] == ["a"]
+    assert "doi" not in entries[0].fields
+    assert entries[0].raw.fields["url"] == "https://example.org/a%20b"
+
+
+def test_many_syntax_errors_each_stay_in_their_own_paragraph(tmp_path):
+    paragraphs = [f"Paragraph {n} {{broken" if n % 2 else f"Paragraph {n} is fine." for n in range(30)]
+    path = tmp_path / "s.tex"
+    path.write_text("\n\n".join(paragraphs) + "\n")
+    source = read_source(path, tmp_path)
+    assert [p.text for p in source.paragraphs] == [text.replace("{", "") for text in paragraphs]
+    assert [(p.code, p.line) for p in source.problems] == [("P001", 2 * n + 1) for n in range(1, 30, 2)]
