@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.common import ROOT, UserError, atomic_write_text, run_main
-from scripts.lint import checks, report
+from scripts.lint import checks, report, research_questions
 from scripts.lint.parse import read_source
 from scripts.metadata import METADATA, load_metadata
 
@@ -46,7 +46,7 @@ def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = Non
     }
     for source in sources.values():  # report paths relative to the project, as TeX does
         source.path = Path(source.path).relative_to(root).as_posix() if Path(source.path).is_absolute() else source.path
-    rq_findings, coverage = checks.research_questions(metadata, sources)
+    rq_findings, coverage = research_questions.check(metadata, sources)
     meta_file = Path(meta) if Path(meta).is_absolute() else root / meta
     findings = (
         checks.missing_files(metadata, root, meta_file)
