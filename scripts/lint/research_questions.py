@@ -154,17 +154,18 @@ def excluded_spans(text: str) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-def word_positions(source_text: str, paragraph_line: int, words: Sequence[str]) -> list[int]:
-    """The raw-source offset of each plain-text word of a paragraph.
+def raw_words(source_text: str) -> list[tuple[str, int]]:
+    """Every word of the raw source, lower-case, with its offset."""
+    return [(m.group().lower(), m.start()) for m in re.finditer(r"\w+", source_text)]
+
+
+def word_positions(raw: list[tuple[str, int]], start: int, words: Sequence[str]) -> list[int]:
+    """The raw-source offset of each plain-text word of a paragraph that starts at offset `start`.
 
     The plain text is the raw text minus markup, so its words are a subsequence of the raw words: each
     word is matched to the next equal raw word (within a window, since markup adds words)."""
-    raw = [(m.group().lower(), m.start()) for m in re.finditer(r"\w+", source_text)]
-    line_start = 0
-    for _ in range(paragraph_line - 1):
-        line_start = source_text.find("\n", line_start) + 1
-    index = bisect.bisect_left([offset for _, offset in raw], line_start)
-    positions, last = [], line_start
+    index = bisect.bisect_left(raw, start, key=lambda item: item[1])
+    positions, last = [], start
     for word in words:
         for ahead in range(index, min(index + 80, len(raw))):
             if raw[ahead][0] == word:
@@ -178,7 +179,7 @@ def near_copy(sentence_terms: set[str], question_terms: list[set[str]]) -> bool:
     """A sentence that is mostly one question's words restates it (it adds nothing that answers)."""
     for terms in question_terms:
         shared = len(sentence_terms & terms)
-        if terms and shared >= 0.7 * len(terms) and shared >= 0.6 * len(sentence_terms):
+        if terms and shared >= 0.7 * len(terms) and shared >= 0.7 * len(sentence_terms):
             return True
     return False
 
@@ -206,17 +207,20 @@ def sentences_of(section_id: str, source: Source, question_terms: list[set[str]]
     """Every sentence of a section, with its first line and why it is left out (if it is)."""
     spans = excluded_spans(source.text)
     starts = [start for start, _ in spans]
+    raw = raw_words(source.text)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", source.text)]
     found = []
     for paragraph in source.paragraphs:
         pieces = split_sentences(paragraph.text)
         words = [re.findall(r"\w+", piece.lower()) for piece in pieces]
-        positions = word_positions(source.text, paragraph.line, [w for group in words for w in group])
+        start = line_starts[min(paragraph.line, len(line_starts)) - 1]
+        positions = word_positions(raw, start, [w for group in words for w in group])
         cursor = 0
         for piece, group in zip(pieces, words, strict=True):
-            offsets = positions[cursor : cursor + len(group)] or [positions[cursor - 1] if cursor else 0]
+            offsets = positions[cursor : cursor + len(group)] or [positions[cursor - 1] if cursor else start]
             cursor += len(group)
             inside = sum(in_spans(offset, spans, starts) for offset in offsets)
-            line = source.text.count("\n", 0, offsets[0]) + 1 if positions else paragraph.line
+            line = bisect.bisect_right(line_starts, offsets[0])
             why = exclusion(piece, inside * 2 > len(offsets), question_terms)
             found.append(Sentence(section_id, source.path, line, piece, why))
     return found
@@ -238,7 +242,7 @@ def question_text(text: str, raw_item: str) -> str:
     """The item's words, without what a \\label[type]{key} (cleveref) leaves when it is not parsed."""
     label = LABEL.search(raw_item)
     if label and label[1] is not None:
-        text = re.sub(rf"^\s*\[\s*{re.escape(label[1].strip())}\s*\]\s*{re.escape(label[2])}\s*", "", text)
+        text = re.sub(rf"^\s*\[?\s*{re.escape(label[1].strip())}\s*\]\s*{re.escape(label[2])}\s*", "", text)
     return text.strip()
 
 

@@ -5,8 +5,8 @@ one row of scores per question, 0 (nothing shared) to 1. README "Lint" has the m
 
 - tfidf: cosine of TF-IDF vectors of stemmed key terms:
   1. terms: lower-case words of 3+ letters, minus English stop words and question words;
-  2. light stemming: strip common suffixes (-ies -> y, -ation -> ate, -ing, -ed, -ity, -al, -s, ...)
-     until none fits, then a final -e;
+  2. stems: Snowball's English (Porter 2) stemmer, so that collection/collected, state/states and
+     neutral/neutrality share a stem;
   3. weights: (1 + log tf) * idf, idf = ln((1 + N) / (1 + df)) + 1 over every sentence of the paper;
 - bm25: Okapi BM25 (bm25s, k1 = 1.5, b = 0.75) of the same terms, divided by the query's upper bound
   (every query term present, saturated), so that it lies in 0..1;
@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 STOP_WORDS = frozenset(
@@ -33,36 +33,6 @@ STOP_WORDS = frozenset(
     which while who whom whose why will with within without would yet you your yours yourself yourselves
     one two three many much well even still like use used using via per etc""".split()
 )
-# (suffix, replacement), tried in order and applied until none fits; then a final "e" goes, so that
-# state/states/stated, neutral/neutrality, policy/policies and secure/security share a stem.
-SUFFIX_RULES = (
-    ("ies", "y"),
-    ("ied", "y"),
-    ("ational", "ate"),
-    ("ization", "ize"),
-    ("ation", "ate"),
-    ("ness", ""),
-    ("ment", ""),
-    ("ing", ""),
-    ("ity", ""),
-    ("ed", ""),
-    ("al", ""),
-    ("ly", ""),
-    ("es", "e"),
-    ("s", ""),
-)
-MIN_STEM = 3
-
-
-def stem(word: str) -> str:
-    changed = True
-    while changed:
-        changed = False
-        for suffix, replacement in SUFFIX_RULES:
-            if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= MIN_STEM:
-                word, changed = word[: -len(suffix)] + replacement, True
-                break
-    return word[:-1] if word.endswith("e") and len(word) > MIN_STEM else word
 
 
 @cache
@@ -72,9 +42,17 @@ def snowball():
     return snowballstemmer.stemmer("english")
 
 
-def terms(text: str) -> list[str]:
-    words = [word for word in re.findall(r"[a-z]{3,}", text.lower().replace("’", "'")) if word not in STOP_WORDS]
-    return snowball().stemWords(words)
+@lru_cache(maxsize=65536)
+def stem_word(word: str) -> str:
+    """Snowball (Porter 2) stem; cached, since a paper repeats its words and the pure-Python stemmer is slow."""
+    return snowball().stemWord(word)
+
+
+@lru_cache(maxsize=8192)
+def terms(text: str) -> tuple[str, ...]:
+    """Stems of the words of 3+ letters that are not stop words, in order."""
+    words = re.findall(r"[a-z]{3,}", text.lower().replace("’", "'"))
+    return tuple(stem_word(word) for word in words if word not in STOP_WORDS)
 
 
 def idf(documents: Iterable[Sequence[str]]) -> dict[str, float]:
