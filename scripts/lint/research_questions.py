@@ -58,9 +58,10 @@ AUTHORS_DID_NOT = re.compile(
 # "Our study investigated the ability of ..."): a description of the method restates the question's
 # words without answering it.
 DESCRIBES_THE_STUDY = re.compile(
-    r"\bto\s+(?:answer|address|explore|investigate)\b|\b(?:in\s+)?this\s+section\b"
+    r"\bto\s+(?:answer|address|explore|investigate)\b|\b(?:in\s+)?this\s+(?:section|chapter)\b"
+    r"|\b(?:goals?|aims?|purpose)\s+of\s+this\b"
     r"|\bwe\s+(?:will|shall|plan|aim|seek|want|intend|need)\b"
-    r"|\b(?:we|this\s+(?:paper|study|work|article)|our\s+(?:study|work|paper|evaluation|experiments?))\s+"
+    r"|\b(?:we|this\s+(?:paper|study|work|article|thesis)|our\s+(?:study|work|paper|evaluation|experiments?))\s+"
     r"(?:\w+\s+){0,2}?(?:investigat|examin|stud(?:y|ies|ied)|explor|evaluat|compar|analy[sz]|describ|present|"
     r"focus|consider|measur|assess|ask|conduct|collect|appl(?:y|ied)|perform|select|propos|introduc)\w*",
     re.IGNORECASE,
