@@ -190,6 +190,34 @@ def leave_one_paper_out(pairs: Sequence[Best]) -> Result:
     )
 
 
+def auc(pairs: Sequence[Best]) -> float:
+    """Area under the ROC curve of the scores: answering pairs against all others (0.5 = chance)."""
+    positive = [p.score for p in pairs if p.answers]
+    negative = [p.score for p in pairs if not p.answers]
+    wins = sum((a > b) + 0.5 * (a == b) for a in positive for b in negative)
+    return wins / (len(positive) * len(negative)) if positive and negative else 0.5
+
+
+def question_best(pairs: Sequence[Best], added: bool) -> list[float]:
+    """The best score in the answer sections of each added (or each really answered) question."""
+    answered = {(p.paper, p.question) for p in pairs if p.answers}
+    best: dict[tuple[str, str], float] = {}
+    for pair in pairs:
+        key = (pair.paper, pair.question)
+        if pair.answer_section and (pair.added if added else key in answered):
+            best[key] = max(best.get(key, 0.0), pair.score)
+    return sorted(best.values())
+
+
+def separation(method: str, pairs: Sequence[Best]) -> str:
+    never, answered = question_best(pairs, True), question_best(pairs, False)
+    span = lambda values: f"{values[0]:.2f}-{values[-1]:.2f}" if values else "-"  # noqa: E731
+    return (
+        f"- {method}: AUC {auc(pairs):.2f}; best score in the answer sections: never-answered questions "
+        f"{span(never)}, answered questions {span(answered)}"
+    )
+
+
 def row(name: str, thresholds: str, result: Result) -> str:
     return (
         f"| {name} | {thresholds} | {result.precision:.2f} | {result.recall:.2f} | "
@@ -206,15 +234,17 @@ def report(papers: list[Paper], methods: Sequence[str], configured: dict[str, An
         "added questions reported addressed | answered questions with R002 |",
         "|---|---|---|---|---|---|---|",
     ]
+    notes = ["", "Separation of answering sentences from the others:"]
     for method in methods:
         pairs = [pair for paper in papers for pair in best_scores(paper, method)]
+        notes.append(separation(method, pairs))
         if method == configured["method"]:
             shipped = measure(pairs, configured["addressed"], configured["weak"])
             lines.append(row(f"{method} (lint settings)", f"{configured['addressed']} / {configured['weak']}", shipped))
         addressed, weak = tune(pairs)
         lines.append(row(f"{method} (tuned on the corpus)", f"{addressed} / {weak}", measure(pairs, addressed, weak)))
         lines.append(row(f"{method} (leave one paper out)", "tuned on the others", leave_one_paper_out(pairs)))
-    return "\n".join(lines)
+    return "\n".join(lines + notes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
