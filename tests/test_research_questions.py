@@ -156,10 +156,10 @@ def test_scores_are_deterministic_and_offline(monkeypatch):
         assert first[0][0] > first[0][1], method
 
 
-# Measured with `python -m scripts.lint.evaluate` (README, "Lint"): precision 0.48-0.49 and recall 0.85-0.90
+# Measured with `python -m scripts.lint.evaluate` (README, "Lint"): precision 0.54-0.56 and recall 0.77-0.81
 # on this paper + tests/real_papers (3 papers in branch h-lint-rq, 7 with h-lint-corpus's); the floors sit
 # just under the lower of the two.
-FLOOR = {"precision": 0.45, "recall": 0.80, "answered_with_r002": 0}
+FLOOR = {"precision": 0.50, "recall": 0.75, "answered_with_r002": 0}
 
 
 def test_precision_and_recall_on_the_labelled_corpus():

@@ -74,6 +74,7 @@ FINDING = re.compile(
     re.IGNORECASE,
 )
 FINDING_WEIGHT = 0.5  # a sentence that states a finding weighs 1.5 times its similarity (README, "Lint")
+OFF_FOCUS_WEIGHT = 0.5  # a sentence with none of the question's distinctive terms weighs half (README, "Lint")
 ABBREVIATIONS = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Sec|Secs|Eq|Eqs|Tab|No|resp|approx|al|ca|Dr|Prof|Mr|Ms|Inc|"
     r"Ltd|Jr|St|p|pp|vol|ch)|\b[A-Z])\.$"
@@ -285,9 +286,12 @@ def best_matches(
     candidates = [s for s in sentences if s.excluded is None and s.section in lint_settings["coverage_sections"]]
     score = scorer or similarity.scorer(options["method"])
     scores = score([query(q) for q in questions], [s.text for s in candidates], [s.text for s in sentences])
+    weights = similarity.idf([similarity.terms(s.text) for s in sentences])
+    candidate_terms = [set(similarity.terms(s.text)) for s in candidates]
     matches: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for q_index, question in enumerate(questions):
         matches[question["id"]] = {}
+        focus = focus_terms(question_terms[q_index], weights)
         for sid in lint_settings["coverage_sections"]:
             if sid not in sources:
                 continue
@@ -298,7 +302,12 @@ def best_matches(
             ]
             scored = sorted(
                 (
-                    {"file": s.file, "line": s.line, "score": weighted(scores[q_index][i], s.text), "marker": False}
+                    {
+                        "file": s.file,
+                        "line": s.line,
+                        "score": weighted(scores[q_index][i], s.text, bool(focus & candidate_terms[i])),
+                        "marker": False,
+                    }
                     | {"sentence": s.text}
                     for i, s in enumerate(candidates)
                     if s.section == sid
@@ -309,9 +318,20 @@ def best_matches(
     return matches
 
 
-def weighted(score: float, sentence: str) -> float:
-    """A sentence's similarity, weighted up when it states a finding; 0 to 1, 4 decimals."""
-    return round(min(1.0, float(score) * (1 + FINDING_WEIGHT * bool(FINDING.search(sentence)))), 4)
+def focus_terms(question_terms: set[str], weights: dict[str, float]) -> set[str]:
+    """A question's distinctive terms: the rarer half in the paper (by idf; unseen terms are the rarest).
+
+    A sentence that shares only the paper's common topic words with a question (e.g. the tool's name)
+    is about the topic, not about what the question asks."""
+    ranked = sorted(question_terms, key=lambda term: (-weights.get(term, float("inf")), term))
+    return set(ranked[: max(1, len(ranked) // 2)])
+
+
+def weighted(score: float, sentence: str, on_focus: bool = True) -> float:
+    """A sentence's similarity, weighted up when it states a finding and down when it has none of the
+    question's distinctive terms; 0 to 1, 4 decimals."""
+    weight = (1 + FINDING_WEIGHT * bool(FINDING.search(sentence))) * (1 if on_focus else OFF_FOCUS_WEIGHT)
+    return round(min(1.0, float(score) * weight), 4)
 
 
 def unknown_markers(sources: dict[str, Source], known: set[str]) -> list[Finding]:
