@@ -6,8 +6,12 @@
   at or above `addressed`, "weak" at or above `weak`, else "not addressed".
 - Sentences that cannot show an answer are left out: captions, headings, floats (figures, tables,
   listings), the research-question section itself, sentences that name or restate a question ("RQ2",
-  "our second research question", near-copies of a question), sentences in which the authors say what
-  they did not do or leave for later ("we did not compare ...", "future work"), and fragments.
+  "our second research question", a question asked again, near-copies of a question), sentences that
+  describe the study rather than a finding ("To answer this question, we compared ..."), sentences in
+  which the authors say what they did not do or leave for later ("we did not compare ...", "future
+  work"), and fragments.
+- A sentence that states a finding weighs more, one without the question's distinctive terms less.
+  The weights and thresholds were chosen by measurement on labelled real papers (scripts/lint/evaluate.py).
 - R002 (no answer section addresses the question) and R003 (only weak evidence there) fire once per
   question, at the question, naming the answer sections and the best sentence with its file:line.
 """
@@ -24,7 +28,7 @@ from scripts.lint import similarity
 from scripts.lint.checks import Coverage, Finding, finding
 from scripts.lint.parse import Source
 
-DEFAULT_SIMILARITY = {"method": "tfidf", "addressed": 0.15, "weak": 0.08, "best_sentences": 3}
+DEFAULT_SIMILARITY = {"method": "tfidf", "addressed": 0.22, "weak": 0.21, "best_sentences": 3}  # measured: README
 MIN_WORDS = 5  # a shorter fragment is no evidence (a heading, a label, "Yes.")
 
 MARKER, EVIDENCE, WEAK, NONE = "addressed by marker", "addressed by evidence", "weak", "not addressed"
