@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.common import ROOT, UserError, atomic_write_text, run_main
-from scripts.lint import checks, report
+from scripts.lint import checks, report, research_questions
 from scripts.lint.macros import known_macros
 from scripts.lint.parse import Source, read_source
 from scripts.metadata import METADATA, load_metadata, read_config
@@ -47,7 +47,7 @@ def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = Non
         for section in metadata["sections"]
         if (root / section["file"]).is_file()
     }
-    rq_findings, coverage = checks.research_questions(metadata, sources)
+    rq_findings, coverage = research_questions.check(metadata, sources)
     meta_file = Path(meta) if Path(meta).is_absolute() else root / meta
     texts = [source.text for s in sources.values() for source in [s, *all_included(s)]]
     known = known_macros(meta_file.parent, texts, metadata["lint"])
@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         findings, coverage = add_page_count(args.sources_report, args.pdf, metadata)
     else:
         findings, coverage = run_lint(metadata, root, args.pdf, meta)
-    similarity = metadata["lint"]["similarity"]
+    similarity = research_questions.similarity_settings(metadata["lint"])
     if args.json:
         atomic_write_text(args.json, report.to_json(findings, coverage, similarity))
     if args.markdown:

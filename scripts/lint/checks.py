@@ -10,7 +10,6 @@ from typing import Any
 from scripts.lint.bibliography import Entry, data_model, missing_fields, parse_bib
 from scripts.lint.macros import KnownMacros
 from scripts.lint.parse import CITE_MACROS, INCLUDE_MACROS, MULTICITE_MACROS, REF_MACROS, Source, latex_context
-from scripts.lint.similarity import cosine, idf, terms, vector
 from scripts.metadata import METADATA, figure_path, yaml_line
 
 # code: (default severity, one-line description). Codes are stable; README.md lists them.
@@ -193,75 +192,6 @@ def page_limits(metadata: dict[str, Any], pages: int | None) -> list[Finding]:
     if pages is None or low <= pages <= high:
         return []
     return [finding("T007", "build/paper.pdf", 1, f"the PDF has {pages} pages; the journal asks for {low}-{high}")]
-
-
-# --- research questions -----------------------------------------------------------------------
-
-
-def best_score(coverage: Coverage, question_id: str, section_id: str) -> float:
-    matches = coverage.matches.get(question_id, {}).get(section_id, [])
-    return matches[0]["score"] if matches else 0.0
-
-
-def status(score: float, similarity: dict[str, float]) -> str:
-    return "addressed" if score >= similarity["addressed"] else "weak" if score >= similarity["weak"] else "-"
-
-
-def research_questions(metadata: dict[str, Any], sources: dict[str, Source]) -> tuple[list[Finding], Coverage]:
-    settings, coverage, found = metadata["lint"], Coverage(), []
-    section = sources.get(settings["research_questions_section"])
-    if section is None:
-        return found, coverage
-    if not section.items:
-        message = "no research questions found: list them with \\begin{itemize} \\item ..."
-        return [finding("R001", section.path, 1, message)], coverage
-    for number, (line, text, label) in enumerate(section.items, 1):
-        question_id = label.removeprefix("rq:") if label else f"RQ{number}"
-        coverage.questions.append({"id": question_id, "text": text, "file": section.path, "line": line})
-
-    paragraphs = [(sid, p) for sid, s in sources.items() for p in s.paragraphs]
-    weights = idf([terms(p.text) for _, p in paragraphs] + [terms(q["text"]) for q in coverage.questions])
-    similarity = settings["similarity"]
-    known = {q["id"] for q in coverage.questions}
-    for sid, paragraph in paragraphs:
-        for marker in paragraph.addresses:
-            if marker not in known:
-                message = (
-                    f"\\addresses{{{marker}}}: no research question '{marker}' (known: {', '.join(sorted(known))})"
-                )
-                found.append(finding("R004", sources[sid].path, paragraph.line, message))
-    for question in coverage.questions:
-        query = vector(terms(question["text"]), weights)
-        coverage.matches[question["id"]] = {}
-        for sid in settings["coverage_sections"]:
-            if sid not in sources:
-                continue
-            scored = []
-            for paragraph in sources[sid].paragraphs:
-                marked = question["id"] in paragraph.addresses
-                score = 1.0 if marked else round(cosine(query, vector(terms(paragraph.text), weights)), 4)
-                scored.append({"file": sources[sid].path, "line": paragraph.line, "score": score, "marker": marked})
-            scored.sort(key=lambda match: (-match["score"], match["line"]))
-            coverage.matches[question["id"]][sid] = scored[: similarity.get("best_paragraphs", 3)]
-        answer = {
-            sid: best_score(coverage, question["id"], sid) for sid in settings["answer_sections"] if sid in sources
-        }
-        if answer and max(answer.values()) < similarity["weak"]:
-            message = (
-                f"{question['id']} is not addressed in {' or '.join(answer)} "
-                f"(best match {max(answer.values()):.3f} < {similarity['weak']})"
-            )
-            found.append(finding("R002", question["file"], question["line"], message))
-            continue
-        for sid, score in answer.items():
-            if similarity["weak"] <= score < similarity["addressed"]:
-                best = coverage.matches[question["id"]][sid][0]
-                message = (
-                    f"{question['id']} is only weakly addressed in {sid} "
-                    f"(best match {score:.3f} < {similarity['addressed']})"
-                )
-                found.append(finding("R003", best["file"], best["line"], message))
-    return found, coverage
 
 
 # --- citations ----------------------------------------------------------------------------------

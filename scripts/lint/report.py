@@ -6,7 +6,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from scripts.lint.checks import CHECKS, Coverage, Finding, status
+from scripts.lint.checks import CHECKS, Coverage, Finding
+from scripts.lint.research_questions import similarity_settings, verdict
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -25,6 +26,7 @@ def summary(findings: list[Finding]) -> str:
 
 
 def to_json(findings: list[Finding], coverage: Coverage, similarity: dict[str, Any]) -> str:
+    similarity = similarity_settings({"similarity": similarity})
     report = {
         "summary": counts(findings),
         "findings": [asdict(f) for f in findings],
@@ -32,7 +34,7 @@ def to_json(findings: list[Finding], coverage: Coverage, similarity: dict[str, A
             {
                 **question,
                 "sections": {
-                    sid: {"status": status(matches[0]["score"] if matches else 0.0, similarity), "best": matches}
+                    sid: {"status": verdict(matches[0] if matches else None, similarity), "best": matches}
                     for sid, matches in coverage.matches.get(question["id"], {}).items()
                 },
             }
@@ -44,32 +46,38 @@ def to_json(findings: list[Finding], coverage: Coverage, similarity: dict[str, A
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
+def cell(best: list[dict[str, Any]], similarity: dict[str, Any]) -> str:
+    top = best[0] if best else None
+    return f"{verdict(top, similarity)} ({top['score']:.3f})" if top else "not addressed"
+
+
 def to_markdown(findings: list[Finding], coverage: Coverage, similarity: dict[str, Any]) -> str:
+    similarity = similarity_settings({"similarity": similarity})
     lines = ["# Lint report", "", f"**{summary(findings)}**", ""]
     if coverage.questions:
         sections = list(next(iter(coverage.matches.values()), {}))
         lines += ["## Research questions × sections", ""]
         lines += [
-            "Best TF-IDF cosine of the question with a paragraph of the section: "
-            f"addressed ≥ {similarity['addressed']}, weak ≥ {similarity['weak']}; "
-            "an `\\addresses{…}` marker counts as 1.",
+            f"Best sentence of the section by {similarity['method']} similarity: addressed by evidence ≥ "
+            f"{similarity['addressed']}, weak ≥ {similarity['weak']}; an `\\addresses{{…}}` marker is "
+            "authoritative. Captions, headings, floats, the research-question section and sentences that "
+            "name or restate a question, or say what the authors did not do, are no evidence.",
             "",
             "| question | " + " | ".join(sections) + " |",
             "|---|" + "---|" * len(sections),
         ]
         for question in coverage.questions:
-            cells = []
-            for sid in sections:
-                best = coverage.matches[question["id"]][sid]
-                score = best[0]["score"] if best else 0.0
-                cells.append(f"{status(score, similarity)} ({score:.3f})")
+            cells = [cell(coverage.matches[question["id"]][sid], similarity) for sid in sections]
             lines.append(f"| {question['id']} | " + " | ".join(cells) + " |")
-        lines += ["", "### Questions and their best paragraphs", ""]
+        lines += ["", "### Questions and their best sentences", ""]
         for question in coverage.questions:
             lines.append(f"- **{question['id']}** ({question['file']}:{question['line']}): {question['text']}")
             for sid, best in coverage.matches[question["id"]].items():
-                where = ", ".join(f"{m['file']}:{m['line']} ({m['score']:.3f})" for m in best)
-                lines.append(f"  - {sid}: {where or '-'}")
+                lines.append(f"  - {sid}: {verdict(best[0] if best else None, similarity)}")
+                for match in best:
+                    how = "marker" if match["marker"] else f"{match['score']:.3f}"
+                    text = match.get("sentence", "").replace("|", "\\|")
+                    lines.append(f"    - {match['file']}:{match['line']} ({how}): {text}")
         lines.append("")
     lines += ["## Findings", ""]
     if findings:

@@ -1,11 +1,17 @@
-"""How strongly a paragraph addresses a research question: TF-IDF cosine of stemmed key terms.
+"""How strongly a sentence answers a research question: three deterministic, offline methods.
 
-Deterministic and documented (README, "Lint"):
-1. terms: lower-case words of 3+ letters, minus English stop words and question words;
-2. light stemming: strip common suffixes (-ies -> y, -ation -> ate, -ing, -ed, -ity, -al, -s, ...)
-   until none fits, then a final -e;
-3. weights: (1 + log tf) * idf, idf = ln((1 + N) / (1 + df)) + 1 over every paragraph of the paper;
-4. score: cosine of the question's and the paragraph's weight vectors, 0 (nothing shared) to 1.
+`scorer(method)` gives a function (questions, candidate sentences, every sentence of the paper) ->
+one row of scores per question, 0 (nothing shared) to 1. README "Lint" has the measured comparison.
+
+- tfidf: cosine of TF-IDF vectors of stemmed key terms:
+  1. terms: lower-case words of 3+ letters, minus English stop words and question words;
+  2. stems: Snowball's English (Porter 2) stemmer, so that collection/collected, state/states and
+     neutral/neutrality share a stem;
+  3. weights: (1 + log tf) * idf, idf = ln((1 + N) / (1 + df)) + 1 over every sentence of the paper;
+- bm25: Okapi BM25 (bm25s, k1 = 1.5, b = 0.75) of the same terms, divided by the query's upper bound
+  (every query term present, saturated), so that it lies in 0..1;
+- wordllama: cosine of static word-embedding averages (WordLlama l2_supercat, 256 dimensions, whose
+  weights and tokenizer ship inside the wheel; nothing is downloaded).
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache, lru_cache
+from pathlib import Path
 
 STOP_WORDS = frozenset(
     """a about above after again against all also although am an and any are as at be because been before
@@ -25,41 +33,26 @@ STOP_WORDS = frozenset(
     which while who whom whose why will with within without would yet you your yours yourself yourselves
     one two three many much well even still like use used using via per etc""".split()
 )
-# (suffix, replacement), tried in order and applied until none fits; then a final "e" goes, so that
-# state/states/stated, neutral/neutrality, policy/policies and secure/security share a stem.
-SUFFIX_RULES = (
-    ("ies", "y"),
-    ("ied", "y"),
-    ("ational", "ate"),
-    ("ization", "ize"),
-    ("ation", "ate"),
-    ("ness", ""),
-    ("ment", ""),
-    ("ing", ""),
-    ("ity", ""),
-    ("ed", ""),
-    ("al", ""),
-    ("ly", ""),
-    ("es", "e"),
-    ("s", ""),
-)
-MIN_STEM = 3
 
 
-def stem(word: str) -> str:
-    changed = True
-    while changed:
-        changed = False
-        for suffix, replacement in SUFFIX_RULES:
-            if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= MIN_STEM:
-                word, changed = word[: -len(suffix)] + replacement, True
-                break
-    return word[:-1] if word.endswith("e") and len(word) > MIN_STEM else word
+@cache
+def snowball():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
-def terms(text: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def stem_word(word: str) -> str:
+    """Snowball (Porter 2) stem; cached, since a paper repeats its words and the pure-Python stemmer is slow."""
+    return snowball().stemWord(word)
+
+
+@lru_cache(maxsize=8192)
+def terms(text: str) -> tuple[str, ...]:
+    """Stems of the words of 3+ letters that are not stop words, in order."""
     words = re.findall(r"[a-z]{3,}", text.lower().replace("’", "'"))
-    return [stem(word) for word in words if word not in STOP_WORDS]
+    return tuple(stem_word(word) for word in words if word not in STOP_WORDS)
 
 
 def idf(documents: Iterable[Sequence[str]]) -> dict[str, float]:
@@ -78,3 +71,66 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     dot = sum(value * b.get(term, 0.0) for term, value in a.items())
     norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
     return dot / norm if norm else 0.0
+
+
+Scorer = Callable[[list[str], list[str], list[str]], list[list[float]]]
+
+
+def tfidf_scores(questions: list[str], candidates: list[str], corpus: list[str]) -> list[list[float]]:
+    weights = idf([terms(text) for text in corpus + questions])
+    vectors = [vector(terms(text), weights) for text in candidates]
+    return [[cosine(vector(terms(q), weights), v) for v in vectors] for q in questions]
+
+
+def bm25_scores(questions: list[str], candidates: list[str], corpus: list[str]) -> list[list[float]]:
+    import bm25s
+
+    if not candidates:
+        return [[] for _ in questions]
+    documents = [terms(text) for text in candidates]
+    index = bm25s.BM25(k1=1.5, b=0.75)
+    index.index([doc or ["\x00"] for doc in documents], show_progress=False)
+    rows = []
+    for question in questions:
+        query = sorted(set(terms(question)) & {term for doc in documents for term in doc})
+        if not query:
+            rows.append([0.0] * len(candidates))
+            continue
+        ceiling = sum(float(index.get_scores([term]).max()) for term in query) or 1.0
+        rows.append([min(1.0, float(score) / ceiling) for score in index.get_scores(query)])
+    return rows
+
+
+@cache
+def wordllama_model():
+    """WordLlama from the files inside its wheel (its own loader looks for the tokenizer in the wrong
+    folder and then downloads it; the lint never downloads)."""
+    import wordllama
+    from safetensors import safe_open
+    from wordllama import WordLlama
+    from wordllama.inference import WordLlamaInference
+
+    package = Path(wordllama.__file__).parent
+    tokenizer = WordLlama.load_tokenizer(package / "tokenizers" / "l2_supercat_tokenizer_config.json")
+    with safe_open(str(package / "weights" / "l2_supercat_256.safetensors"), framework="np", device="cpu") as f:
+        embedding = f.get_tensor("embedding.weight")
+    return WordLlamaInference(embedding, tokenizer)
+
+
+def wordllama_scores(questions: list[str], candidates: list[str], corpus: list[str]) -> list[list[float]]:
+    if not candidates or not questions:
+        return [[] for _ in questions]
+    model = wordllama_model()
+    matrix = model.embed(questions, norm=True) @ model.embed(candidates, norm=True).T
+    return [[max(0.0, float(value)) for value in row] for row in matrix]
+
+
+METHODS: dict[str, Scorer] = {
+    "tfidf": tfidf_scores,
+    "bm25": bm25_scores,
+    "wordllama": wordllama_scores,
+}
+
+
+def scorer(method: str) -> Scorer:
+    return METHODS[method]
