@@ -392,6 +392,8 @@ def ro_crate(
         },
     )
     root["mentions"] = build
+    crate.preview["name"] = "HTML preview of this RO-Crate (made by the rocrate library)"
+    crate.preview["encodingFormat"] = "text/html"
     return crate.metadata.generate(), crate.preview.generate_html()
 
 
