@@ -5,7 +5,7 @@
 
 The archive is one deterministic .tar.gz (sorted entries, fixed owner, mode and time) holding the
 project's sources and raw data, the committed figures, and under outputs/ the PDF and the lint and
-verification reports; plus an environment lock, CITATION.cff, an RO-Crate (ro-crate-metadata.json)
+verification reports; plus an environment lock, CITATION.cff, an RO-Crate (ro-crate-metadata.json and its HTML preview)
 and SHA256SUMS over every other file. `verify` unpacks it into a temporary folder, checks SHA256SUMS,
 rebuilds the paper there (nothing is downloaded) and compares the PDF with the archived one byte for byte.
 """
