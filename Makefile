@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CLUSTER := $(VENV)/cluster
 CORES ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: all pdf lint verify archive verify-archive report slurm cluster-setup check-reproducible setup tex test check format rehash unlock clean
+.PHONY: all pdf lint verify archive verify-archive report slurm cluster-setup validators-setup check-reproducible setup tex test check format rehash unlock clean
 
 all: pdf
 
@@ -60,6 +60,14 @@ $(CLUSTER)/.installed: requirements-cluster.txt $(VENV)/.installed
 	@$(BIN)/python -m pip install -qq --disable-pip-version-check --no-deps --target $(CLUSTER) -r requirements-cluster.txt
 	@touch $@
 
+# cffconvert for the tests, kept out of .venv proper (see requirements-validators.txt for why).
+VALIDATORS := $(VENV)/validators
+validators-setup: $(VALIDATORS)/.installed
+
+$(VALIDATORS)/.installed: requirements-validators.txt $(VENV)/.installed
+	@$(BIN)/python -m pip install -qq --disable-pip-version-check --no-deps --target $(VALIDATORS) -r requirements-validators.txt
+	@touch $@
+
 # Run workflow targets on a SLURM cluster: make slurm TARGETS="verify_report archive" (profile: scripts/profiles/slurm).
 slurm: cluster-setup
 	@PYTHONPATH=$(CLUSTER) $(BIN)/python -m snakemake --profile scripts/profiles/slurm $(TARGETS)
@@ -67,7 +75,7 @@ slurm: cluster-setup
 tex:
 	@scripts/install-tex.sh
 
-test: check cluster-setup
+test: check cluster-setup validators-setup
 	@$(BIN)/python -m pytest
 
 # Static checks: ruff, snakefmt, snakemake --lint (the conda lint does not apply: pip + apt here).

@@ -5,7 +5,7 @@
 
 The archive is one deterministic .tar.gz (sorted entries, fixed owner, mode and time) holding the
 project's sources and raw data, the committed figures, and under outputs/ the PDF and the lint and
-verification reports; plus an environment lock, CITATION.cff, an RO-Crate (ro-crate-metadata.json)
+verification reports; plus an environment lock, CITATION.cff, an RO-Crate (ro-crate-metadata.json and its HTML preview)
 and SHA256SUMS over every other file. `verify` unpacks it into a temporary folder, checks SHA256SUMS,
 rebuilds the paper there (nothing is downloaded) and compares the PDF with the archived one byte for byte.
 """
@@ -39,29 +39,82 @@ ARCHIVED_OUTPUTS = {
 }
 SUMS = "SHA256SUMS"
 LOCK = "environment-lock.json"
-DEBIAN_PACKAGES = (
-    "texlive-base",
-    "texlive-latex-base",
-    "texlive-latex-recommended",
-    "texlive-latex-extra",
-    "texlive-fonts-recommended",
-    "texlive-bibtex-extra",
-    "biber",
-    "latexmk",
-    "poppler-utils",
-)
+# One list of Debian packages, shared with scripts/install-tex.sh.
+DEBIAN_PACKAGE_LIST = ROOT / "scripts/debian-packages.txt"
+# Media types by suffix (or whole name), fixed here rather than read from the system's mime.types.
 MEDIA_TYPES = {
     ".pdf": "application/pdf",
     ".csv": "text/csv",
     ".json": "application/json",
+    ".jsonld": "application/ld+json",
     ".yaml": "application/yaml",
     ".yml": "application/yaml",
-    ".tex": "application/x-tex",
-    ".bib": "application/x-bibtex",
+    ".cff": "application/yaml",
+    ".tex": "text/x-tex",
+    ".sty": "text/x-tex",
+    ".bib": "text/x-bibtex",
     ".py": "text/x-python",
+    ".smk": "text/x-python",  # Snakemake's grammar extends Python's
+    "Snakefile": "text/x-python",
     ".html": "text/html",
     ".md": "text/markdown",
+    ".rst": "text/x-rst",
+    ".sh": "text/x-shellscript",
+    "run": "text/x-shellscript",
+    ".toml": "application/toml",
+    "Makefile": "text/x-makefile",
 }
+# What each group of files is, for the RO-Crate (the first matching prefix wins).
+FILE_DESCRIPTIONS = (
+    ("data/raw/", "Raw data: illustrative stand-in values, not the paper's data (see data/datapackage.json)"),
+    ("data/", "Data package descriptor: schema, units, sha256 and provenance of the raw data"),
+    ("figures/", "Figure generated from the raw data by the workflow (committed; rebuilt byte for byte)"),
+    ("paper/sections/", "Body text of one section of the article (verbatim published text; see paper/RIGHTS.md)"),
+    ("paper/metadata.yaml", "Article metadata and the workflow's configuration"),
+    ("paper/RIGHTS.md", "What is known and not known about the rights in the article's text"),
+    ("paper/", "Source of the paper's typesetting (style, bibliography, corrections)"),
+    ("outputs/paper.pdf", "The PDF built from these sources by the workflow"),
+    ("outputs/lint/", "Report of the structure lint on the sources and the PDF"),
+    ("outputs/verify/", "Report of `make verify`: each figure redrawn from the raw data and compared"),
+    ("scripts/rules/", "Snakemake rules of the workflow"),
+    ("scripts/schemas/", "Schema that the workflow's inputs are validated against"),
+    ("scripts/benchmark.py", "Benchmark of build times (not part of the build)"),
+    ("scripts/", "Code of the workflow (Python package, shell scripts, settings)"),
+    ("tests/benchmarks/", "The benchmark's last measured results, kept under version control (not used by the build)"),
+    ("tests/vendor/", "Third-party file used by the tests offline (source and licence in tests/vendor/README.md)"),
+    ("tests/", "Test suite (pytest) and its fixtures"),
+    (".ci/run", "Continuous-integration entry point: runs `make test` on a clean clone (not part of the build)"),
+    ("LICENSE", "Licence of the project's code (MIT)"),
+    ("README.md", "How to build, verify, archive and reproduce the paper"),
+    ("Snakefile", "The workflow's main file"),
+    ("Makefile", "One-command entry points (make, make test, make archive ...)"),
+    ("requirements", "Pinned Python packages"),
+    ("environment.yml", "Conda environment file (the same pins as requirements.txt)"),
+    (LOCK, "Exact environment of this build: Python, packages, TeX and Debian package versions"),
+    ("CITATION.cff", "Citation metadata of this archive and of the article"),
+)
+# The project's own identity: no person is known, so the project is the author and publisher.
+PROJECT = {
+    "@id": "#project",
+    "@type": "Organization",
+    "name": "epsbs-mongolia reproducible-rebuild project",
+    "description": "The project that rebuilds the article from its sources; no individual author is known.",
+}
+CODE_LICENCE = ("https://spdx.org/licenses/MIT", "MIT License", "Licence of the project's code (LICENSE)")
+DATA_LICENCE = (
+    "https://creativecommons.org/publicdomain/zero/1.0/",
+    "CC0 1.0 Universal",
+    "Licence of the illustrative stand-in data (data/raw/, data/datapackage.json)",
+)
+RIGHTS = "paper/RIGHTS.md"
+# Files that copy the article's published text: their rights are described by RIGHTS, not licensed.
+ARTICLE_TEXT = ("paper/sections/", "paper/metadata.yaml", "outputs/paper.pdf")
+PROFILES = (
+    ("https://w3id.org/ro/crate/1.1", "RO-Crate Metadata Specification", "1.1"),
+    ("https://w3id.org/workflowhub/workflow-ro-crate/1.0", "Workflow RO-Crate", "1.0"),
+    ("https://w3id.org/ro/wfrun/process/0.5", "Process Run Crate", "0.5"),
+    ("https://w3id.org/ro/wfrun/workflow/0.5", "Workflow Run Crate", "0.5"),
+)
 
 
 def archive_name(metadata: dict[str, Any]) -> str:
@@ -72,7 +125,13 @@ def archive_name(metadata: dict[str, Any]) -> str:
 # --- the generated members -------------------------------------------------------------------------
 
 
-def debian_versions(packages: Sequence[str] = DEBIAN_PACKAGES) -> dict[str, str]:
+def debian_packages(listing: Path = DEBIAN_PACKAGE_LIST) -> list[str]:
+    """The Debian packages the build needs (one a line; '#' starts a comment)."""
+    lines = (line.split("#", 1)[0].strip() for line in listing.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line]
+
+
+def debian_versions(packages: Sequence[str]) -> dict[str, str]:
     try:
         listing = subprocess.run(
             ["dpkg-query", "-W", "-f=${Package}\t${Version}\n", *packages], capture_output=True, text=True
@@ -82,114 +141,266 @@ def debian_versions(packages: Sequence[str] = DEBIAN_PACKAGES) -> dict[str, str]
     return dict(sorted(line.split("\t", 1) for line in listing.splitlines() if "\t" in line))
 
 
+def installed_files_sha256(files: Sequence[Any]) -> str | None:
+    """One sha256 over a distribution's installed files as its RECORD lists them (path and sha256).
+
+    Only files inside site-packages count: scripts in bin/ embed the virtualenv's path, and pip's own
+    bookkeeping (INSTALLER, REQUESTED, direct_url.json) says how, not what, was installed."""
+    bookkeeping = {"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"}
+    entries = sorted(
+        f"{file.as_posix()} {file.hash.value}"
+        for file in files
+        if file.hash and not file.as_posix().startswith("..") and file.name not in bookkeeping
+    )
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest() if entries else None
+
+
+PACKAGE_HASHES_NOTE = (
+    "installed_files_sha256: per package, the sha256 over the path and sha256 of every file it installed "
+    "into site-packages, as its dist-info RECORD lists them (computed offline; the same wheel installs the "
+    "same files). These are not the wheel hashes that `pip install --require-hashes` needs: pip gives those "
+    "only for downloaded wheel files (`pip download`, `pip hash`), and the archive step downloads nothing. "
+    "Packages installed without a RECORD have no entry."
+)
+
+
 def environment_lock() -> dict[str, Any]:
     """Exactly what built this version: every installed Python package, TeX, and Debian's packages."""
     from importlib.metadata import distributions
 
     from scripts.provenance import environment
 
-    installed = {dist.metadata["Name"].lower(): dist.version for dist in distributions() if dist.metadata["Name"]}
+    installed = {dist.metadata["Name"].lower(): dist for dist in distributions() if dist.metadata["Name"]}
+    hashes = {name: installed_files_sha256(dist.files or []) for name, dist in installed.items()}
     return {
         **environment(),
-        "pip_freeze": [f"{name}=={installed[name]}" for name in sorted(installed)],
-        "debian_packages": debian_versions(),
+        "pip_freeze": [f"{name}=={installed[name].version}" for name in sorted(installed)],
+        "installed_files_sha256": {name: digest for name, digest in sorted(hashes.items()) if digest},
+        "package_hashes_note": PACKAGE_HASHES_NOTE,
+        "debian_packages": debian_versions(debian_packages()),
     }
 
 
-def citation_cff(metadata: dict[str, Any]) -> str:
-    """CITATION.cff for the archived version; unknown facts stay 'unknown'."""
-    import yaml
-
-    authors = [{"name": author["name"]} for author in metadata["authors"]]
-    citation = {
-        "cff-version": "1.2.0",
-        "message": "This archive rebuilds the paper below. Cite the paper, not the archive.",
-        "title": f"Reproducible build of: {metadata['title']}",
-        "type": "dataset",
-        "authors": authors,
-        "doi": metadata["doi"],
-        "preferred-citation": {
-            "type": "article",
-            "title": metadata["title"],
-            "authors": authors,
-            "doi": metadata["doi"],
-            "year": metadata["year"],
-            "journal": metadata["series"],
-            "publisher": {"name": metadata["publisher"]},
-            "url": metadata["url"],
-        },
-    }
-    citation["preferred-citation"]["authors"] = [dict(author) for author in authors]  # no YAML anchors
-    return yaml.safe_dump(citation, sort_keys=False, allow_unicode=True)
-
-
-def ro_crate(metadata: dict[str, Any], files: dict[str, bytes], lock: dict[str, Any]) -> dict[str, Any]:
-    """RO-Crate metadata: every file with its sha256, the Snakemake workflow, and the build as a run."""
+def source_date(metadata: dict[str, Any]) -> str:
+    """The build's fixed source date (ISO 8601, UTC), which stands for this version's date everywhere."""
     from datetime import UTC, datetime
-
-    from rocrate.model.contextentity import ContextEntity
-    from rocrate.rocrate import ROCrate
 
     from scripts.metadata import source_date_epoch
 
-    crate = ROCrate(gen_preview=False)
-    date = datetime.fromtimestamp(source_date_epoch(metadata), UTC).isoformat()
-    crate.name = f"Reproducible build of: {metadata['title']}"
-    crate.description = (
-        "Sources, raw data (illustrative stand-in values where marked), figures and PDF of the paper, "
-        "with the workflow that rebuilds them byte for byte."
+    return datetime.fromtimestamp(source_date_epoch(metadata), UTC).isoformat()
+
+
+def content_version(files: dict[str, bytes]) -> str:
+    """A version name for this archive: the start of the sha256 over its sources' and outputs' sums.
+
+    The project has no release numbers; this names exactly one content, and the same content always
+    gets the same name."""
+    return "content-" + hashlib.sha256(sha256sums(files).encode()).hexdigest()[:12]
+
+
+ARTICLE_AUTHORS_NOTE = (
+    "The article's author(s), affiliation, volume and pages could not be identified; its licence was not "
+    "established (EpSBS content is normally CC BY-NC-ND 4.0; see paper/RIGHTS.md)."
+)
+
+
+def citation_cff(metadata: dict[str, Any], version: str) -> str:
+    """CITATION.cff for this archive (a dataset by the project), with the article as the preferred citation."""
+    import yaml
+
+    date = source_date(metadata)[:10]
+    citation = {
+        "cff-version": "1.2.0",
+        "message": "This archive rebuilds the article in preferred-citation; please cite the article.",
+        "type": "dataset",
+        "title": f"Reproducible build of: {metadata['title']}",
+        "abstract": (
+            "Sources, raw data, figures and PDF of the article, with the Snakemake workflow that rebuilds them "
+            "byte for byte. The raw data are illustrative stand-in values, not the article's data. Licences: "
+            "the code is MIT (LICENSE), the stand-in data are CC0-1.0 (data/datapackage.json); the article's "
+            "text is copied verbatim and is not licensed by this project: its licence was not established "
+            "(paper/RIGHTS.md). date-released is the build's fixed source date. The article's author(s) could not "
+            "be identified (see the notes of preferred-citation)."
+        ),
+        "authors": [{"name": PROJECT["name"]}],
+        "version": version,
+        "date-released": date,
+        "license": ["MIT", "CC0-1.0"],
+        "keywords": list(metadata["keywords"]),
+        "preferred-citation": {
+            "type": "article",
+            "title": metadata["title"],
+            # CFF needs at least one author; an entity says that none is known (not a person named so).
+            "authors": [{"name": "Author(s) not identified"}],
+            "doi": metadata["doi"],
+            "year": metadata["year"],
+            "journal": metadata["series"],
+            "issn": metadata["eissn"],
+            "publisher": {"name": metadata["publisher"]},
+            "url": metadata["url"],
+            "notes": ARTICLE_AUTHORS_NOTE,
+        },
+    }
+    return yaml.safe_dump(citation, sort_keys=False, allow_unicode=True, width=120)
+
+
+def file_description(name: str) -> str | None:
+    return next((text for prefix, text in FILE_DESCRIPTIONS if name.startswith(prefix)), None)
+
+
+def media_type(name: str, content: bytes) -> str:
+    path = Path(name)
+    known = MEDIA_TYPES.get(path.suffix) or MEDIA_TYPES.get(path.name)
+    if known:
+        return known
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+    return "text/plain"
+
+
+def ro_crate(
+    metadata: dict[str, Any], files: dict[str, bytes], lock: dict[str, Any], version: str
+) -> tuple[dict[str, Any], str]:
+    """RO-Crate 1.1 metadata (Workflow RO-Crate 1.0, Process and Workflow Run Crate 0.5).
+
+    Every file with its name, media type and sha256; the Snakefile as the main workflow; the article as
+    its own ScholarlyArticle; and the build as a CreateAction from the raw data and the configuration to
+    the figures and the PDF. Dates are the source date, so the crate has the same bytes on every build.
+    Returns the metadata and the rocrate library's HTML preview of it.
+
+    rocrate-validator's RECOMMENDED findings that remain, on purpose (tests/test_archive_validators.py):
+    - the project (#project) has no url: it has no public address that is known;
+    - the Snakefile has no url (same reason), and its @id is relative, as RO-Crate requires of a file in the
+      crate (the "SoftwareApplication id SHOULD be an absolute URI" check also reports it by its types);
+    - the Snakefile does not claim the Bioschemas ComputationalWorkflow profile: its inputs and outputs are
+      not described as FormalParameters;
+    - actionStatus is http://schema.org/CompletedActionStatus, as the check asks; the validator compares
+      the IRI with a string and reports it anyway."""
+    from rocrate.model.contextentity import ContextEntity
+    from rocrate.rocrate import ROCrate
+
+    def entity(entity_id: str, /, **properties: Any) -> ContextEntity:
+        return crate.add(ContextEntity(crate, entity_id, properties=properties))
+
+    crate = ROCrate(gen_preview=True, version="1.1")
+    crate.metadata.extra_terms["sha256"] = "http://schema.org/sha256"  # in schema.org, not in the 1.1 context
+    date = source_date(metadata)
+    project = entity(PROJECT["@id"], **{key: value for key, value in PROJECT.items() if key != "@id"})
+    code_licence, data_licence = (
+        entity(url, **{"@type": "CreativeWork", "name": name, "description": description})
+        for url, name, description in (CODE_LICENCE, DATA_LICENCE)
     )
-    crate.datePublished = date
-    crate.root_dataset["identifier"] = f"https://doi.org/{metadata['doi']}"
+    publisher = entity(f"#publisher-{metadata['publisher']}".replace(" ", "-"), **{
+        "@type": "Organization", "name": metadata["publisher"], "url": proceedings_site(metadata["url"]),
+        "description": "Publisher of the article; the url is the site of its proceedings, where the article is.",
+    })  # fmt: skip
+    article = entity(
+        f"https://doi.org/{metadata['doi']}",
+        **{
+            "@type": "ScholarlyArticle",
+            "name": metadata["title"],
+            "identifier": f"https://doi.org/{metadata['doi']}",
+            "url": metadata["url"],
+            "datePublished": str(metadata["year"]),
+            "publisher": publisher,
+            "isPartOf": {"@id": f"#series-{metadata['eissn']}"},
+            "keywords": list(metadata["keywords"]),
+            "description": ARTICLE_AUTHORS_NOTE,
+        },
+    )
+    entity(
+        f"#series-{metadata['eissn']}",
+        **{"@type": "Periodical", "name": metadata["series"], "issn": metadata["eissn"], "publisher": publisher},
+    )
+    root = crate.root_dataset
+    root["name"] = f"Reproducible build of: {metadata['title']}"
+    root["description"] = (
+        "Sources, raw data (illustrative stand-in values, not the article's data), figures and PDF of the "
+        "article, with the Snakemake workflow that rebuilds them byte for byte. The code is MIT, the stand-in "
+        "data CC0-1.0; the article's text is copied verbatim and its licence was not established (paper/RIGHTS.md). "
+        "datePublished is the build's fixed source date, not the day the archive was made."
+    )
+    root["datePublished"] = date
+    root["version"] = version
+    root["author"] = project
+    root["publisher"] = project
+    root["license"] = [code_licence, data_licence]
+    root["about"] = article
+    root["citation"] = article
+    root["keywords"] = list(metadata["keywords"])
     entities = {}
     for name in sorted(files):
-        properties = {"sha256": hashlib.sha256(files[name]).hexdigest(), "contentSize": str(len(files[name]))}
-        media_type = MEDIA_TYPES.get(Path(name).suffix)
-        if media_type:
-            properties["encodingFormat"] = media_type
+        properties = {
+            "name": name,
+            "sha256": hashlib.sha256(files[name]).hexdigest(),
+            "contentSize": str(len(files[name])),
+            "encodingFormat": media_type(name, files[name]),
+        }
+        if description := file_description(name):
+            properties["description"] = description
+        if name.startswith("data/raw/"):
+            properties["license"] = {"@id": data_licence.id}
+        if name.startswith(ARTICLE_TEXT):
+            properties["usageInfo"] = {"@id": RIGHTS}
+        if name == "README.md":
+            properties["about"] = {"@id": "./"}
         if name == "Snakefile":
-            entities[name] = crate.add_workflow(
-                dest_path=name, main=True, lang="snakemake", properties={"name": "Paper workflow", **properties}
-            )
+            entities[name] = crate.add_workflow(dest_path=name, main=True, lang="snakemake", properties=properties)
         else:
             entities[name] = crate.add_file(dest_path=name, properties=properties)
-    software = []
-    for identifier, name, version in (
-        ("#python", "Python", lock["python"]),
-        ("#tex", "TeX Live (pdfTeX)", lock["tex"]),
-        ("#snakemake", "Snakemake", lock["packages"].get("snakemake", "unknown")),
-    ):
-        software.append(
-            crate.add(
-                ContextEntity(
-                    crate, identifier, properties={"@type": "SoftwareApplication", "name": name, "version": version}
-                )
-            )
+    article["usageInfo"] = {"@id": RIGHTS}
+    software = [
+        # The home page is the @id (Process Run Crate asks for absolute ids); the version says which release.
+        entity(url, **{"@type": "SoftwareApplication", "name": name, "version": software_version, "url": url})
+        for name, software_version, url in (
+            ("Python", lock["python"], "https://www.python.org/"),
+            ("TeX Live (pdfTeX, biber, latexmk)", lock["tex"], "https://tug.org/texlive/"),
+            ("Snakemake", lock["packages"]["snakemake"], "https://snakemake.github.io/"),
         )
-    entities["Snakefile"]["softwareRequirements"] = software
-    # The build recorded as a run (Workflow Run Crate profiles).
-    for profile, name in (
-        ("https://w3id.org/ro/wfrun/process/0.5", "Process Run Crate"),
-        ("https://w3id.org/ro/wfrun/workflow/0.5", "Workflow Run Crate"),
-    ):
-        entity = crate.add(
-            ContextEntity(crate, profile, properties={"@type": "CreativeWork", "name": name, "version": "0.5"})
-        )
-        crate.root_dataset.append_to("conformsTo", entity)
-    raw = [entity for name, entity in entities.items() if name.startswith("data/")]
+    ]
+    workflow = entities["Snakefile"]
+    workflow["name"] = "Paper workflow (Snakemake)"
+    workflow["version"] = version
+    workflow["softwareRequirements"] = software
+    workflow["author"] = project
+    workflow["license"] = code_licence
+    profiles = [
+        entity(url, **{"@type": "CreativeWork", "name": f"{name} {profile_version}", "version": profile_version})
+        for url, name, profile_version in PROFILES
+    ]
+    root["conformsTo"] = profiles[1:]  # RO-Crate 1.1 itself is claimed by the metadata descriptor
+    raw = [entity for name, entity in entities.items() if name.startswith("data/raw/")]
+    config = [entities["paper/metadata.yaml"], entities["data/datapackage.json"]]
     results = [entity for name, entity in entities.items() if name.startswith(("figures/", "outputs/paper.pdf"))]
-    crate.add_action(
-        entities["Snakefile"],
+    build = crate.add_action(
+        workflow,
         identifier="#build",
-        object=raw,
+        object=raw + config,
         result=results,
         properties={
-            "name": "make: rebuild figures and PDF from the raw data",
-            "description": "Run `make` in the unpacked archive; `make verify-archive` checks the PDF is the same.",
+            "name": "make: rebuild the figures and the PDF from the raw data",
+            "description": (
+                "Run `make` in the unpacked archive; `make verify-archive` checks that the PDF is the same. "
+                "endTime is the build's fixed source date, which every output carries instead of a clock time."
+            ),
+            "agent": {"@id": project.id},
+            "endTime": date,
             "actionStatus": {"@id": "http://schema.org/CompletedActionStatus"},
         },
     )
-    return crate.metadata.generate()
+    root["mentions"] = build
+    crate.preview["name"] = "HTML preview of this RO-Crate (made by the rocrate library)"
+    crate.preview["encodingFormat"] = "text/html"
+    return crate.metadata.generate(), crate.preview.generate_html()
+
+
+def proceedings_site(article_url: str) -> str:
+    """https://host/ of the article's page."""
+    from urllib.parse import urlsplit
+
+    return f"https://{urlsplit(article_url).netloc}/"
 
 
 def sha256sums(files: dict[str, bytes]) -> str:
@@ -205,12 +416,13 @@ def archive_members(root: Path, metadata: dict[str, Any]) -> dict[str, bytes]:
         if not path.exists():
             raise UserError(built, "missing; the archive needs it", "run `make archive`, which builds it first")
         files[archived] = path.read_bytes()
+    version = content_version(files)
     lock = environment_lock()
     files[LOCK] = (json.dumps(lock, indent=2, sort_keys=True) + "\n").encode()
-    files["CITATION.cff"] = citation_cff(metadata).encode()
-    files["ro-crate-metadata.json"] = (
-        json.dumps(ro_crate(metadata, files, lock), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    ).encode()
+    files["CITATION.cff"] = citation_cff(metadata, version).encode()
+    crate, preview = ro_crate(metadata, files, lock, version)
+    files["ro-crate-metadata.json"] = (json.dumps(crate, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    files["ro-crate-preview.html"] = preview.encode()
     files[SUMS] = sha256sums(files).encode()
     return files
 

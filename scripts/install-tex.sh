@@ -3,8 +3,8 @@
 # Uses apt-get as root, or through sudo when it needs no password; otherwise says what to install.
 set -euo pipefail
 
-packages=(texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended
-          texlive-bibtex-extra biber latexmk poppler-utils)
+# One list, shared with scripts/archive.py (which records the installed versions in the archive).
+mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$(dirname "$0")/debian-packages.txt")
 
 if command -v latexmk >/dev/null && command -v biber >/dev/null && command -v pdftotext >/dev/null \
    && kpsewhich apa6.bbx >/dev/null 2>&1; then

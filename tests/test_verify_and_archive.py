@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 from helpers import change_first_survey_value
 
-from scripts.archive import check_sums, pack, sha256sums
+from scripts.archive import (
+    check_sums,
+    debian_packages,
+    installed_files_sha256,
+    media_type,
+    pack,
+    sha256sums,
+)
 from scripts.verify import FigureResult, figure_problems
 
 # The tests of this module share one built copy and run in order: on one xdist worker.
@@ -56,6 +63,50 @@ def test_check_sums_names_altered_missing_and_unlisted_files(tmp_path):
     assert problems[0].startswith("README.md: missing")
     assert problems[1].startswith("data/raw/a.csv: altered")
     assert problems[2] == "extra.txt: not listed in SHA256SUMS"
+
+
+def test_the_debian_package_list_is_the_one_install_tex_uses(tmp_path):
+    """install-tex.sh, run as a user without sudo and without TeX, names exactly the list's packages."""
+    import shutil
+
+    listing = tmp_path / "list.txt"
+    listing.write_text("# comment\ntexlive-base  # why\n\nbiber\n")
+    assert debian_packages(listing) == ["texlive-base", "biber"]
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("sed", "dirname"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    (tools / "id").write_text("#!/bin/sh\necho 1000\n")
+    (tools / "id").chmod(0o755)
+    script = Path(__file__).parent.parent / "scripts/install-tex.sh"
+    ran = subprocess.run(["/bin/bash", script], env={"PATH": str(tools)}, capture_output=True, text=True)
+    assert ran.returncode == 1
+    hint = ran.stderr.splitlines()[1]
+    assert hint.split("--no-install-recommends ", 1)[1].split() == debian_packages()
+
+
+def test_installed_files_sha256_ignores_scripts_and_pip_bookkeeping():
+    from importlib.metadata import FileHash, PackagePath
+
+    def entry(path: str, digest: str | None) -> PackagePath:
+        file = PackagePath(path)
+        file.hash = FileHash(f"sha256={digest}") if digest else None
+        return file
+
+    files = [entry("pkg/__init__.py", "aaa"), entry("pkg-1.0.dist-info/RECORD", None)]
+    base = installed_files_sha256(files)
+    assert base == installed_files_sha256(list(reversed(files)))
+    extra = [entry("../../../bin/tool", "bbb"), entry("pkg-1.0.dist-info/INSTALLER", "ccc")]
+    assert installed_files_sha256(files + extra) == base
+    assert installed_files_sha256([entry("pkg/__init__.py", "ddd")]) != base
+    assert installed_files_sha256([entry("pkg-1.0.dist-info/RECORD", None)]) is None
+
+
+def test_media_types_are_fixed_here_and_fall_back_on_the_bytes():
+    assert media_type("scripts/rules/build.smk", b"rule x:") == "text/x-python"
+    assert media_type(".ci/run", b"#!/bin/sh") == "text/x-shellscript"
+    assert media_type("LICENSE", b"MIT") == "text/plain"
+    assert media_type("colour.icc", b"\xff\xfe\x00\x80") == "application/octet-stream"
 
 
 def result(**changes) -> FigureResult:
@@ -113,6 +164,9 @@ def test_archive_holds_sources_outputs_lock_citation_and_ro_crate(archive):
         "environment-lock.json",
         "CITATION.cff",
         "ro-crate-metadata.json",
+        "ro-crate-preview.html",
+        "LICENSE",
+        "paper/RIGHTS.md",
         "SHA256SUMS",
     }
     assert expected <= names
@@ -125,6 +179,27 @@ def test_archive_holds_sources_outputs_lock_citation_and_ro_crate(archive):
         graph["data/raw/poll_responses.csv"]["sha256"]
         == hashlib.sha256((archive.parents[2] / "data/raw/poll_responses.csv").read_bytes()).hexdigest()
     )
+
+
+def test_the_environment_lock_records_package_fingerprints_and_debian_versions(archive):
+    with tarfile.open(archive) as tar:
+        lock = json.load(tar.extractfile(next(m for m in tar.getmembers() if m.name.endswith("environment-lock.json"))))
+    assert re.fullmatch(r"[0-9a-f]{64}", lock["installed_files_sha256"]["snakemake"])
+    assert "--require-hashes" in lock["package_hashes_note"]
+    assert set(lock["debian_packages"]) == set(debian_packages())
+
+
+def test_rocrate_validator_accepts_the_built_archive(archive, tmp_path):
+    import rocrate_offline
+
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path, filter="data")
+    (folder,) = tmp_path.iterdir()
+    rocrate_offline.ESCAPED.clear()
+    for profile in rocrate_offline.PROFILES:
+        result = rocrate_offline.validate(folder, profile, "REQUIRED")
+        assert rocrate_offline.findings(result) == set(), profile
+    assert rocrate_offline.ESCAPED == []
 
 
 def test_the_rocrate_library_reads_the_crate_back(archive, tmp_path):
