@@ -27,6 +27,7 @@ INFO_TO_XMP = {
     "/Creator": "xmp:CreatorTool",
     "/CreationDate": "xmp:CreateDate",
     "/ModDate": "xmp:ModifyDate",
+    "/Trapped": "pdf:Trapped",
 }
 PRISM = "http://prismstandard.org/namespaces/basic/3.0/"  # hyperxmp writes the DOI as prism:doi
 # Annotation flags (PDF 32000-1, table 165): Print must be set; Hidden, Invisible, NoView, ToggleNoView not.
@@ -145,6 +146,8 @@ def test_document_info_matches_the_xmp(pdf):
             assert str(info[key]) == "D:" + value.replace("-", "").replace(":", "").replace("T", "")
         elif key == "/Author":
             assert str(info[key]) == ", ".join(value)
+        elif key == "/Trapped":
+            assert info[key] == pikepdf.Name("/" + value)
         else:
             assert str(info[key]) == value, key
 
