@@ -169,10 +169,15 @@ def reproduction_notice(metadata: dict[str, Any]) -> str:
     return tex(metadata["journal"]["reproduction_notice"].format(doi=metadata["doi"]))
 
 
-def document_ids(metadata: dict[str, Any]) -> tuple[str, str]:
-    """XMP document and instance ids, derived from the DOI and the source date only (no folder, no clock),
+def identity_seed(metadata: dict[str, Any]) -> str:
+    """What every generated PDF id is derived from: the DOI and the source date (no folder, no clock),
     so the PDF stays byte-identical wherever it is built."""
-    seed = f"https://doi.org/{metadata['doi']}|{metadata['build']['source_date']}"
+    return f"https://doi.org/{metadata['doi']}|{metadata['build']['source_date']}"
+
+
+def document_ids(metadata: dict[str, Any]) -> tuple[str, str]:
+    """XMP document and instance ids (UUIDs derived from `identity_seed`)."""
+    seed = identity_seed(metadata)
     return f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, seed)}", f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, seed + '|pdf')}"
 
 
@@ -239,7 +244,7 @@ def build_document(metadata: dict[str, Any]) -> Document:
     preamble = document.preamble
     preamble.append(Command("addbibresource", NoEscape(metadata["bibliography"])))
     # A fixed PDF trailer /ID (pdfTeX derives it from the job name and time otherwise).
-    preamble.append(NoEscape(rf"\ifdefined\pdftrailerid\pdftrailerid{{{tex('doi:' + metadata['doi'])}}}\fi"))
+    preamble.append(NoEscape(rf"\ifdefined\pdftrailerid\pdftrailerid{{{tex(identity_seed(metadata))}}}\fi"))
     preamble.append(NoEscape(rf"\captionsetup[figure]{{labelsep={journal['caption_separator']}}}"))
     if journal["zero_pad_figure_numbers"]:
         preamble.append(NoEscape(r"\makeatletter\renewcommand{\thefigure}{\two@digits{\value{figure}}}\makeatother"))

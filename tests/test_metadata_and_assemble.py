@@ -154,6 +154,8 @@ def test_document_ids_depend_only_on_the_doi_and_the_source_date():
     redated["build"]["source_date"] = "2019-01-01T00:00:00+00:00"
     assert document_ids(redated)[0] != document_ids(METADATA)[0]
     assert all(re.fullmatch(r"uuid:[0-9a-f-]{36}", value) for value in document_ids(METADATA))
+    trailer_id = re.search(r"\\pdftrailerid\{(.*?)\}\\fi", build_document(METADATA).dumps())[1]
+    assert trailer_id == "https://doi.org/10.15405/epsbs.2018.03.02.10|2018{-}03{-}01T00:00:00+00:00"
 
 
 def test_unnumbered_sections_get_an_outline_entry():
