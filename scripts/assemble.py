@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import re
 import subprocess
+import uuid
 from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
@@ -63,7 +64,7 @@ def metadata_texts(metadata: dict[str, Any]) -> Iterator[tuple[list[str | int], 
     for index, figure in enumerate(metadata["figures"]):
         for key in ("caption", "source"):
             yield ["figures", index, key], figure[key]
-    for key in ("masthead", "copyright", "keyword_separator"):
+    for key in ("masthead", "copyright", "keyword_separator", "reproduction_notice", "reproduction_creator"):
         yield ["journal", key], metadata["journal"][key]
     for index, line in enumerate(metadata["journal"]["running_head"]):
         yield ["journal", "running_head", index], line
@@ -98,43 +99,107 @@ def tex(text: str) -> str:
 
 
 def author_block(authors: list[dict[str, Any]]) -> tuple[str, str]:
-    """LaTeX for the author line (superscript letters, * for the corresponding author) and affiliations."""
-    affiliations: list[str] = []
+    """LaTeX for the author line and the affiliations below it.
+
+    When nothing about the authors is known, the block says so once ("Author: unknown"), with no
+    superscript letter or asterisk that would point to a note that does not exist. Otherwise known
+    affiliations get letters, and a known corresponding author an asterisk explained under them."""
+    if all(is_unknown(a["name"]) and is_unknown(a["affiliation"]) for a in authors):
+        label = "Author" if len(authors) == 1 else "Authors"
+        return tex(f"{label}: unknown"), tex("Affiliation: unknown")
+    affiliations = list(dict.fromkeys(a["affiliation"] for a in authors if not is_unknown(a["affiliation"])))
     names = []
+    starred = False
     for author in authors:
-        affiliation = shown(author["affiliation"], "affiliation")
-        if affiliation not in affiliations:
-            affiliations.append(affiliation)
-        letter = chr(ord("a") + affiliations.index(affiliation))
-        star = "*" if author.get("corresponding") else ""
-        names.append(tex(shown(author["name"], "author")) + rf"\textsuperscript{{{letter}{star}}}")
+        marks = ""
+        if not is_unknown(author["affiliation"]):
+            marks = chr(ord("a") + affiliations.index(author["affiliation"]))
+        if author.get("corresponding") and not is_unknown(author["name"]):
+            marks += "*"
+            starred = True
+        name = tex(shown(author["name"], "name"))
+        names.append(name + (rf"\textsuperscript{{{marks}}}" if marks else ""))
     lines = [rf"\textsuperscript{{{chr(ord('a') + i)}}}\,{tex(a)}" for i, a in enumerate(affiliations)]
+    if starred:
+        lines.append(r"\textsuperscript{*}\," + tex("Corresponding author"))
     return ", ".join(names), r"\\".join(lines)
 
 
-def corresponding_author(authors: list[dict[str, Any]]) -> str:
+def corresponding_author(authors: list[dict[str, Any]]) -> str | None:
+    """The corresponding author's name, or None when it is not known."""
     author = next((a for a in authors if a.get("corresponding")), authors[0])
-    return shown(author["name"], "author")
+    return None if is_unknown(author["name"]) else str(author["name"])
 
 
 def running_head(metadata: dict[str, Any]) -> str:
+    """The running-head lines; a line that would only print an unknown value is left out."""
     values = {
         "doi": metadata["doi"],
         "eissn": metadata["eissn"],
         "year": metadata["year"],
         "corresponding_author": corresponding_author(metadata["authors"]),
     }
-    return r"\\".join(tex(line.format_map(values)) for line in metadata["journal"]["running_head"])
+    lines = []
+    for line in metadata["journal"]["running_head"]:
+        used = re.findall(r"\{(\w+)\}", line)
+        if any(values.get(key) is None for key in used):
+            continue
+        lines.append(tex(line.format_map(values)))
+    return r"\\".join(lines)
+
+
+MASTHEAD_DETAILS = (("volume", "Volume"), ("pages", "Pages"), ("conference", "Conference"))
 
 
 def masthead(metadata: dict[str, Any]) -> str:
-    details = (
-        f"eISSN: {metadata['eissn']} \N{MIDDLE DOT} https://doi.org/{metadata['doi']} \N{MIDDLE DOT} "
-        f"Volume {shown(metadata.get('volume'), 'volume')} \N{MIDDLE DOT} "
-        f"Pages {shown(metadata.get('pages'), 'pages')} \N{MIDDLE DOT} "
-        f"Conference {shown(metadata.get('conference'), 'conference')}"
-    )
-    return tex(metadata["journal"]["masthead"]) + r"\\" + r"\footnotesize " + tex(details)
+    """Series name, then the known details; the unknown ones are named once, together.
+
+    The DOI and the eISSN are in the running head of every page, so they are not repeated here."""
+    known = [f"{label} {metadata[key]}" for key, label in MASTHEAD_DETAILS if not is_unknown(metadata.get(key))]
+    unknown = [label.lower() for key, label in MASTHEAD_DETAILS if is_unknown(metadata.get(key))]
+    if unknown:
+        missing = ", ".join(unknown[:-1]) + (" and " if len(unknown) > 1 else "") + unknown[-1]
+        known.append(f"{missing[0].upper()}{missing[1:]}: unknown")
+    details = " \N{MIDDLE DOT} ".join(known)
+    return tex(metadata["journal"]["masthead"]) + (r"\\" + r"\footnotesize " + tex(details) if details else "")
+
+
+def reproduction_notice(metadata: dict[str, Any]) -> str:
+    """The first page's statement that this PDF is a rebuild from sources, not the publisher's."""
+    return tex(metadata["journal"]["reproduction_notice"].format(doi=metadata["doi"]))
+
+
+def identity_seed(metadata: dict[str, Any]) -> str:
+    """What every generated PDF id is derived from: the DOI and the source date (no folder, no clock),
+    so the PDF stays byte-identical wherever it is built."""
+    return f"https://doi.org/{metadata['doi']}|{metadata['build']['source_date']}"
+
+
+def document_ids(metadata: dict[str, Any]) -> tuple[str, str]:
+    """XMP document and instance ids (UUIDs derived from `identity_seed`)."""
+    seed = identity_seed(metadata)
+    return f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, seed)}", f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, seed + '|pdf')}"
+
+
+def xmp_setup(metadata: dict[str, Any]) -> str:
+    """\\hypersetup with the document info, which hyperxmp also writes as XMP (so the two agree).
+
+    The PDF's author is the reproduction's creator (the project): the article's authors are unknown,
+    and a person who is unknown is not written as a person named "unknown". hyperxmp splits authors
+    at commas, so commas in the name are written as \\xmpcomma."""
+    document_id, instance_id = document_ids(metadata)
+    creator = tex(metadata["journal"]["reproduction_creator"]).replace(",", r"\xmpcomma{}")
+    fields = {
+        "pdftitle": tex(metadata["title"]),
+        "pdfauthor": creator,
+        "pdfsubject": tex(f"Reproduction of the article https://doi.org/{metadata['doi']}"),
+        "pdfkeywords": tex(", ".join(metadata["keywords"])),
+        "pdfdoi": tex(metadata["doi"]),
+        "pdfurl": tex(f"https://doi.org/{metadata['doi']}"),
+        "pdfdocumentid": document_id,
+        "pdfinstanceid": instance_id,
+    }
+    return r"\hypersetup{" + ", ".join(f"{key}={{{value}}}" for key, value in fields.items()) + "}"
 
 
 def figure_caption(figure: dict[str, Any], illustrative: bool) -> str:
@@ -164,13 +229,22 @@ def build_document(metadata: dict[str, Any]) -> Document:
         textcomp=False,
         page_numbers=True,  # False would add \pagestyle{empty}; epsbs.sty sets the running head and footer
         indent=True,
-        geometry_options={"margin": journal["margin"], "headheight": "44pt", "headsep": "10pt", "includehead": "true"},
+        geometry_options={
+            "margin": journal["margin"],
+            "headheight": "44pt",
+            "headsep": "10pt",
+            "includehead": "true",
+            "heightrounded": "true",
+        },
     )
+    # PyLaTeX adds lastpage for page_numbers; nothing here uses it, and it clashes with totpages,
+    # which hyperxmp (XMP metadata, in epsbs.sty) loads.
+    document.packages.discard(Package("lastpage"))
     document.packages.append(Package("epsbs"))
     preamble = document.preamble
     preamble.append(Command("addbibresource", NoEscape(metadata["bibliography"])))
     # A fixed PDF trailer /ID (pdfTeX derives it from the job name and time otherwise).
-    preamble.append(NoEscape(rf"\ifdefined\pdftrailerid\pdftrailerid{{{tex('doi:' + metadata['doi'])}}}\fi"))
+    preamble.append(NoEscape(rf"\ifdefined\pdftrailerid\pdftrailerid{{{tex(identity_seed(metadata))}}}\fi"))
     preamble.append(NoEscape(rf"\captionsetup[figure]{{labelsep={journal['caption_separator']}}}"))
     if journal["zero_pad_figure_numbers"]:
         preamble.append(NoEscape(r"\makeatletter\renewcommand{\thefigure}{\two@digits{\value{figure}}}\makeatother"))
@@ -183,22 +257,14 @@ def build_document(metadata: dict[str, Any]) -> Document:
         ("PaperRunningHead", running_head(metadata)),
         ("PaperKeywords", tex(journal["keyword_separator"].join(metadata["keywords"]))),
         ("PaperCopyright", tex(journal["copyright"].format(year=metadata["year"]))),
-        ("PaperLicence", tex("Licence: " + shown(metadata.get("licence"), "licence"))),
+        (
+            "PaperLicence",
+            tex("Licence: " + ("unknown" if is_unknown(metadata.get("licence")) else metadata["licence"])),
+        ),
+        ("PaperReproductionNotice", reproduction_notice(metadata)),
     ):
         preamble.append(Command(setter, NoEscape(value)))
-    preamble.append(
-        NoEscape(
-            r"\hypersetup{pdftitle={"
-            + tex(metadata["title"])
-            + r"}, pdfauthor={"
-            + tex(corresponding_author(metadata["authors"]))
-            + r"}, pdfsubject={doi:"
-            + tex(metadata["doi"])
-            + r"}, pdfkeywords={"
-            + tex(", ".join(metadata["keywords"]))
-            + "}}"
-        )
-    )
+    preamble.append(NoEscape(xmp_setup(metadata)))
 
     # The provenance manifest (scripts/provenance.py): attached when the workflow made it, so a plain
     # pdflatex run on this file works without it.
@@ -208,6 +274,8 @@ def build_document(metadata: dict[str, Any]) -> Document:
     for section in metadata["sections"]:
         numbered = journal["number_sections"] and section["numbered"]
         with document.create(Section(section["title"], numbering=numbered, label=False)) as body:
+            if not numbered:  # hyperref outlines numbered sections only; the rest (References) join here
+                body.append(NoEscape(r"\phantomsection\addcontentsline{toc}{section}{" + tex(section["title"]) + "}"))
             body.append(Command("label", NoEscape(f"sec:{section['id']}")))
             body.append(Command("input", NoEscape(Path(section["file"]).with_suffix("").as_posix())))
     return document

@@ -12,7 +12,18 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scripts.assemble import build_document, check_typesettable, figure_fragment, tex, write_outputs
+from scripts.assemble import (
+    author_block,
+    build_document,
+    check_typesettable,
+    document_ids,
+    figure_fragment,
+    running_head,
+    tex,
+    write_outputs,
+    xmp_setup,
+)
+from scripts.assemble import tex as tex_text
 from scripts.common import UserError
 from scripts.data import load_descriptor
 from scripts.metadata import load_metadata, validate_metadata
@@ -86,8 +97,70 @@ def test_tex_has_the_sections_in_epsbs_order_each_from_its_file():
 def test_unknown_facts_print_as_unknown_never_as_a_guess():
     tex = build_document(METADATA).dumps()
     assert METADATA["authors"][0]["name"] == "unknown"
-    assert "{[}author unknown{]}" in tex and "{[}affiliation unknown{]}" in tex
-    assert "Volume {[}volume unknown{]}" in tex and "Pages {[}pages unknown{]}" in tex
+    assert r"\PaperAuthors{Author: unknown}" in tex and r"\PaperAffiliations{Affiliation: unknown}" in tex
+    assert "Volume, pages and conference: unknown" in tex
+    assert r"\PaperLicence{Licence: unknown}" in tex
+
+
+def test_unknowns_are_said_once_without_marks_that_point_nowhere():
+    tex = build_document(METADATA).dumps()
+    assert "unknown{]}" not in tex  # no "[author unknown]"-style placeholder
+    authors = re.search(r"\\PaperAuthors\{(.*)\}%", tex)[1]
+    assert "textsuperscript" not in authors and "*" not in authors
+    assert tex.count("unknown") == 5  # author, affiliation, masthead details, licence; the notice explains it
+
+
+def test_running_head_leaves_out_an_unknown_corresponding_author_and_uses_one_doi_form():
+    head = running_head(METADATA)
+    assert "Corresponding Author" not in head
+    assert "https://doi.org/10.15405/epsbs.2018.03.02.10" in head and "dx.doi.org" not in head
+    known = copy.deepcopy(METADATA)
+    known["authors"] = [{"name": "A. Author", "affiliation": "Somewhere", "corresponding": True}]
+    assert "Corresponding Author: A. Author" in running_head(known)
+
+
+def test_doi_and_eissn_print_once_on_the_first_page():
+    tex = build_document(METADATA).dumps()
+    title_page = re.search(r"\\PaperMasthead\{.*\}%\n\\PaperRunningHead\{.*\}%", tex)[0]
+    assert title_page.count("10.15405/epsbs.2018.03.02.10") == 1
+    assert title_page.count("2357{-}1330") == 1
+
+
+def test_known_authors_get_affiliation_letters_and_an_explained_asterisk():
+    authors = [
+        {"name": "A. One", "affiliation": "Uni A", "corresponding": True},
+        {"name": "B. Two", "affiliation": "Uni B"},
+        {"name": "unknown", "affiliation": "Uni A"},
+    ]
+    names, affiliations = author_block(authors)
+    assert names == r"A. One\textsuperscript{a*}, B. Two\textsuperscript{b}, {[}name unknown{]}\textsuperscript{a}"
+    assert affiliations.endswith(r"\textsuperscript{*}\,Corresponding author")
+
+
+def test_reproduction_notice_and_pdf_author_are_the_project_not_a_person():
+    tex = build_document(METADATA).dumps()
+    notice = re.search(r"\\PaperReproductionNotice\{(.*)\}%", tex)[1]
+    assert notice.startswith("Reproduction, not the publisher’s PDF.") and "README.md" in notice
+    setup = xmp_setup(METADATA)
+    assert "pdfauthor={" + tex_text(METADATA["journal"]["reproduction_creator"]) + "}" in setup
+    assert "unknown" not in setup
+
+
+def test_document_ids_depend_only_on_the_doi_and_the_source_date():
+    moved = copy.deepcopy(METADATA)
+    moved["title"] = "Another title"
+    assert document_ids(moved) == document_ids(METADATA)
+    redated = copy.deepcopy(METADATA)
+    redated["build"]["source_date"] = "2019-01-01T00:00:00+00:00"
+    assert document_ids(redated)[0] != document_ids(METADATA)[0]
+    assert all(re.fullmatch(r"uuid:[0-9a-f-]{36}", value) for value in document_ids(METADATA))
+    trailer_id = re.search(r"\\pdftrailerid\{(.*?)\}\\fi", build_document(METADATA).dumps())[1]
+    assert trailer_id == "https://doi.org/10.15405/epsbs.2018.03.02.10|2018{-}03{-}01T00:00:00+00:00"
+
+
+def test_unnumbered_sections_get_an_outline_entry():
+    tex = build_document(METADATA).dumps()
+    assert r"\phantomsection\addcontentsline{toc}{section}{References}" in tex
 
 
 def test_metadata_strings_are_escaped():
