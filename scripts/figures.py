@@ -23,7 +23,12 @@ from scripts.common import atomic_write_bytes, run_main
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-ILLUSTRATIVE_MARK = "Illustrative data \N{EN DASH} original values not published"
+ILLUSTRATIVE_MARK = "Illustrative data \N{EN DASH} the original values could not be recovered"
+# What else a figure of stand-in data must say about itself, by kind (the data package's descriptions).
+ILLUSTRATIVE_NOTES = {
+    "poll": "The answer options are placeholders: the poll\N{RIGHT SINGLE QUOTATION MARK}s real options are not known"
+}
+WATERMARK = "ILLUSTRATIVE"
 # No creation date or producer version: the same data must give the same bytes.
 PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}
 
@@ -38,23 +43,35 @@ def _pyplot(style: Path):
     return plt
 
 
-def mark_illustrative(figure: Figure) -> None:
+def watermark(figure: Figure, text: str) -> None:
+    """`text` as outlined letters across the middle of the figure, in front of everything.
+
+    Outlined, not filled or translucent: a dark line on a white halo reads on white and on the grey
+    bars alike, the letters hide no data, and nothing needs transparency (which PDF/A-1 forbids).
+    """
+    from matplotlib.patches import PathPatch
+    from matplotlib.textpath import TextPath
+    from matplotlib.transforms import Affine2D, ScaledTranslation
+
+    path = TextPath((0, 0), text, size=46)  # in points, in the style's serif
+    box = path.get_extents()
+    centred = Affine2D().translate(-box.x0 - box.width / 2, -box.y0 - box.height / 2).rotate_deg(18)
+    # points -> inches -> device units, then to the figure's centre (kept through bbox_inches="tight")
+    transform = centred.scale(1 / 72) + figure.dpi_scale_trans + ScaledTranslation(0.5, 0.5, figure.transFigure)
+    for colour, width in (("white", 1.3), ("0.3", 0.5)):
+        figure.add_artist(
+            PathPatch(path, transform=transform, facecolor="none", edgecolor=colour, linewidth=width, zorder=10)
+        )
+
+
+def mark_illustrative(figure: Figure, kind: str) -> None:
     """Stamp the figure so that stand-in values can never pass for the published ones."""
-    figure.text(
-        0.5,
-        0.5,
-        "ILLUSTRATIVE",
-        fontsize=46,
-        color="0.9",
-        rotation=18,
-        ha="center",
-        va="center",
-        zorder=-10,  # beneath the (transparent) axes, so it never hides data or labels
-    )
+    watermark(figure, WATERMARK)
+    lines = [ILLUSTRATIVE_MARK, *([ILLUSTRATIVE_NOTES[kind]] if kind in ILLUSTRATIVE_NOTES else [])]
     figure.text(
         0.995,
         0.995,
-        ILLUSTRATIVE_MARK,
+        "\n".join(lines),
         fontsize=8,
         ha="right",
         va="top",
@@ -112,8 +129,12 @@ def render(kind: str, table: pd.DataFrame, style: Path, illustrative: bool) -> b
     """The figure as PDF bytes."""
     plt = _pyplot(style)
     figure = PLOTTERS[kind](table, plt)
+    for axes in figure.axes:
+        # The style's axes face is "none", but a hidden patch still writes a PDF graphics state with
+        # stroke opacity 0, a transparency that PDF/A-1 forbids; not drawing it changes nothing visible.
+        axes.patch.set_visible(False)
     if illustrative:
-        mark_illustrative(figure)
+        mark_illustrative(figure, kind)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="pdf", bbox_inches="tight", metadata=PDF_METADATA)
     plt.close(figure)
