@@ -60,7 +60,9 @@ def watermark(figure: Figure, text: str) -> None:
     transform = centred.scale(1 / 72) + figure.dpi_scale_trans + ScaledTranslation(0.5, 0.5, figure.transFigure)
     for colour, width in (("white", 1.3), ("0.3", 0.5)):
         figure.add_artist(
-            PathPatch(path, transform=transform, facecolor="none", edgecolor=colour, linewidth=width, zorder=10)
+            PathPatch(
+                path, transform=transform, facecolor="none", edgecolor=colour, linewidth=width, zorder=10, gid=WATERMARK
+            )
         )
 
 
@@ -125,16 +127,24 @@ def plot_survey(table: pd.DataFrame, plt) -> Figure:
 PLOTTERS = {"poll": plot_poll, "survey": plot_survey}
 
 
-def render(kind: str, table: pd.DataFrame, style: Path, illustrative: bool) -> bytes:
-    """The figure as PDF bytes."""
+def draw(kind: str, table: pd.DataFrame, style: Path, illustrative: bool) -> Figure:
+    """The figure of `kind` for `table`, marked when its data are illustrative."""
     plt = _pyplot(style)
     figure = PLOTTERS[kind](table, plt)
     for axes in figure.axes:
-        # The style's axes face is "none", but a hidden patch still writes a PDF graphics state with
-        # stroke opacity 0, a transparency that PDF/A-1 forbids; not drawing it changes nothing visible.
+        # The style's axes face is "none", yet drawing it writes a PDF graphics state with stroke
+        # opacity 0, a transparency that PDF/A-1 forbids; not drawing it changes nothing visible.
         axes.patch.set_visible(False)
     if illustrative:
         mark_illustrative(figure, kind)
+    return figure
+
+
+def render(kind: str, table: pd.DataFrame, style: Path, illustrative: bool) -> bytes:
+    """The figure as PDF bytes."""
+    import matplotlib.pyplot as plt
+
+    figure = draw(kind, table, style, illustrative)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="pdf", bbox_inches="tight", metadata=PDF_METADATA)
     plt.close(figure)
