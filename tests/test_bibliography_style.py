@@ -10,6 +10,7 @@ comparison ignores whitespace; every other character, its order and its italics 
 """
 
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 
@@ -160,3 +161,23 @@ def test_note_explains_the_tags_once_and_unresolved_entries_are_tagged(reference
     assert entries.count("[unresolved]") == len(unresolved)
     assert entries.count("[candidate]") == len(candidates)
     assert not re.search(r"\w\. \(\d{4}\)\. \[unresolved\]", entries)  # "Demir (2008).", never "Demir. (2008)."
+
+
+def test_narrative_citation_keeps_its_year_on_the_same_line(tmp_path):
+    """In a 2 cm column "Shikhmuradov (1997)" would break before the year unless the join is tied."""
+    shutil.copy(ROOT / "paper/epsbs.sty", tmp_path)
+    (tmp_path / "refs.bib").write_text(
+        "@article{shik, author = {Shikhmuradov, Boris}, title = {T}, journal = {J}, year = {1997}}\n"
+    )
+    (tmp_path / "narrow.tex").write_text(
+        "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{epsbs}\\addbibresource{refs.bib}\n"
+        "\\begin{document}\\parbox{2cm}{\\textcite{shik} and \\textcite{shik}}\\end{document}\n"
+    )
+    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "narrow.tex"]
+    for command in (latex, ["biber", "--quiet", "narrow"], latex):
+        subprocess.run(command, cwd=tmp_path, capture_output=True, check=True)
+    lines = subprocess.run(
+        ["pdftotext", "-layout", "narrow.pdf", "-"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    years = [line.strip() for line in lines if "(1997)" in line]
+    assert len(years) == 2 and all(re.search(r"\w \(1997\)", line) for line in years), lines
