@@ -53,7 +53,7 @@ REQUIRED_FIELDS = {
     "report": ["author", "title", "institution", "year"],
     "thesis": ["author", "title", "institution|school", "year"],
     "misc": ["author|title", "year"],
-    "online": ["author|title", "year", "url"],
+    "online": ["author|title", "year|date", "url"],  # biblatex's date (year-month-day) replaces year
 }
 _NAME = r"[A-Z][\w'’\-]+(?: (?:&|and) [A-Z][\w'’\-]+| et al\.?)?"
 _YEAR = r"(?:1[89]|20)\d\d[a-z]?"

@@ -32,6 +32,7 @@ PROJECT_MACROS = {
     "noindent": "",
     "textsuperscript": "{",
     "IllustrativeDataNote": "{",
+    "@": "",  # LaTeX's sentence-end marker after a capital ("the EU\@. Hence")
     **{name: "*[[{" for name in CITE_MACROS},
     **{name: "" for name in MULTICITE_MACROS},
 }
