@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pybtex.database import parse_file
@@ -163,21 +164,46 @@ def test_note_explains_the_tags_once_and_unresolved_entries_are_tagged(reference
     assert not re.search(r"\w\. \(\d{4}\)\. \[unresolved\]", entries)  # "Demir (2008).", never "Demir. (2008)."
 
 
+def typeset_with_epsbs(folder: Path, bib: str, body: str, preamble: str = "") -> list[str]:
+    """The text lines of a small document set with paper/epsbs.sty (pdflatex, biber, pdflatex)."""
+    shutil.copy(ROOT / "paper/epsbs.sty", folder)
+    (folder / "refs.bib").write_text(bib)
+    (folder / "small.tex").write_text(
+        "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{epsbs}\\addbibresource{refs.bib}\n"
+        f"{preamble}\n\\begin{{document}}{body}\\end{{document}}\n"
+    )
+    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "small.tex"]
+    for command in (latex, ["biber", "--quiet", "small"], latex):
+        subprocess.run(command, cwd=folder, capture_output=True, check=True)
+    return subprocess.run(
+        ["pdftotext", "-layout", "small.pdf", "-"], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+
+
 def test_narrative_citation_keeps_its_year_on_the_same_line(tmp_path):
     """In a 2 cm column "Shikhmuradov (1997)" would break before the year unless the join is tied."""
-    shutil.copy(ROOT / "paper/epsbs.sty", tmp_path)
-    (tmp_path / "refs.bib").write_text(
-        "@article{shik, author = {Shikhmuradov, Boris}, title = {T}, journal = {J}, year = {1997}}\n"
-    )
-    (tmp_path / "narrow.tex").write_text(
-        "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{epsbs}\\addbibresource{refs.bib}\n"
-        "\\begin{document}\\parbox{2cm}{\\textcite{shik} and \\textcite{shik}}\\end{document}\n"
-    )
-    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "narrow.tex"]
-    for command in (latex, ["biber", "--quiet", "narrow"], latex):
-        subprocess.run(command, cwd=tmp_path, capture_output=True, check=True)
-    lines = subprocess.run(
-        ["pdftotext", "-layout", "narrow.pdf", "-"], cwd=tmp_path, capture_output=True, text=True, check=True
-    ).stdout.splitlines()
+    bib = "@article{shik, author = {Shikhmuradov, Boris}, title = {T}, journal = {J}, year = {1997}}\n"
+    lines = typeset_with_epsbs(tmp_path, bib, "\\parbox{2cm}{\\textcite{shik} and \\textcite{shik}}")
     years = [line.strip() for line in lines if "(1997)" in line]
     assert len(years) == 2 and all(re.search(r"\w \(1997\)", line) for line in years), lines
+
+
+def test_urls_and_dois_break_only_after_slash_dot_or_underscore(tmp_path):
+    """Not after + - : = and the like, which biblatex allows, nor after any letter, which xurl allows."""
+    url = "https://www.thefreedictionary.com/neutral+country+and+neutral+countries+in+war-and-peace/some_path.end"
+    doi = "10.1080/09636412.2013.757463"
+    bib = (
+        f"@online{{web, author = {{Farlex}}, title = {{Neutral country}}, year = {{2016}}, url = {{{url}}}}}\n"
+        f"@article{{art, author = {{Gvalia, Giorgi}}, title = {{T}}, journal = {{J}}, year = {{2013}},\n"
+        f"  doi = {{{doi}}}}}\n"
+    )
+    narrow = typeset_with_epsbs(tmp_path, bib, "\\nocite{*}\\printbibliography", preamble="\\textwidth=4cm")
+    lines = [line.strip() for line in narrow]
+    for whole, first in ((url, "https://"), ("doi:" + doi, "doi:")):
+        start = next(i for i, line in enumerate(lines) if first in line)
+        pieces = [lines[start][lines[start].index(first) :]]
+        while "".join(pieces) != whole:
+            pieces.append(lines[start + len(pieces)])
+            assert whole.startswith("".join(pieces)), lines  # the URL continues on the next line, unchanged
+        assert len(pieces) > 2, lines  # the narrow column does break it
+        assert all(piece[-1] in "/._" for piece in pieces[:-1]), pieces
