@@ -28,7 +28,7 @@ from scripts.provenance import MANIFEST_TEX
 
 ILLUSTRATIVE_CAPTION = (
     "The values shown are illustrative stand-ins generated for this reproduction; "
-    "the original values were not published."
+    "the original values could not be recovered."
 )
 
 

@@ -23,7 +23,12 @@ from scripts.common import atomic_write_bytes, run_main
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-ILLUSTRATIVE_MARK = "Illustrative data \N{EN DASH} original values not published"
+ILLUSTRATIVE_MARK = "Illustrative data \N{EN DASH} the original values could not be recovered"
+# What else a figure of stand-in data must say about itself, by kind (the data package's descriptions).
+ILLUSTRATIVE_NOTES = {
+    "poll": "The answer options are placeholders: the poll\N{RIGHT SINGLE QUOTATION MARK}s real options are not known"
+}
+WATERMARK = "ILLUSTRATIVE"
 # No creation date or producer version: the same data must give the same bytes.
 PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}
 
@@ -38,23 +43,34 @@ def _pyplot(style: Path):
     return plt
 
 
-def mark_illustrative(figure: Figure) -> None:
+def watermark(figure: Figure, text: str) -> None:
+    """`text` as outlined letters across the middle of the figure, in front of everything.
+
+    Outlined, not filled or translucent: a thin dark line reads on white and on the grey bars alike,
+    crosses labels without hiding them, and needs no transparency (which PDF/A-1 forbids).
+    """
+    from matplotlib.patches import PathPatch
+    from matplotlib.textpath import TextPath
+    from matplotlib.transforms import Affine2D, ScaledTranslation
+
+    path = TextPath((0, 0), text, size=46)  # in points, in the style's serif
+    box = path.get_extents()
+    centred = Affine2D().translate(-box.x0 - box.width / 2, -box.y0 - box.height / 2).rotate_deg(18)
+    # points -> inches -> device units, then to the figure's centre (kept through bbox_inches="tight")
+    transform = centred.scale(1 / 72) + figure.dpi_scale_trans + ScaledTranslation(0.5, 0.5, figure.transFigure)
+    outline = PathPatch(path, transform=transform, facecolor="none", edgecolor="0.15", linewidth=0.45, zorder=10)
+    outline.set_gid(WATERMARK)
+    figure.add_artist(outline)
+
+
+def mark_illustrative(figure: Figure, kind: str) -> None:
     """Stamp the figure so that stand-in values can never pass for the published ones."""
-    figure.text(
-        0.5,
-        0.5,
-        "ILLUSTRATIVE",
-        fontsize=46,
-        color="0.9",
-        rotation=18,
-        ha="center",
-        va="center",
-        zorder=-10,  # beneath the (transparent) axes, so it never hides data or labels
-    )
+    watermark(figure, WATERMARK)
+    lines = [ILLUSTRATIVE_MARK, *([ILLUSTRATIVE_NOTES[kind]] if kind in ILLUSTRATIVE_NOTES else [])]
     figure.text(
         0.995,
         0.995,
-        ILLUSTRATIVE_MARK,
+        "\n".join(lines),
         fontsize=8,
         ha="right",
         va="top",
@@ -108,12 +124,24 @@ def plot_survey(table: pd.DataFrame, plt) -> Figure:
 PLOTTERS = {"poll": plot_poll, "survey": plot_survey}
 
 
-def render(kind: str, table: pd.DataFrame, style: Path, illustrative: bool) -> bytes:
-    """The figure as PDF bytes."""
+def draw(kind: str, table: pd.DataFrame, style: Path, illustrative: bool) -> Figure:
+    """The figure of `kind` for `table`, marked when its data are illustrative."""
     plt = _pyplot(style)
     figure = PLOTTERS[kind](table, plt)
+    for axes in figure.axes:
+        # The style's axes face is "none", yet drawing it writes a PDF graphics state with stroke
+        # opacity 0, a transparency that PDF/A-1 forbids; not drawing it changes nothing visible.
+        axes.patch.set_visible(False)
     if illustrative:
-        mark_illustrative(figure)
+        mark_illustrative(figure, kind)
+    return figure
+
+
+def render(kind: str, table: pd.DataFrame, style: Path, illustrative: bool) -> bytes:
+    """The figure as PDF bytes."""
+    import matplotlib.pyplot as plt
+
+    figure = draw(kind, table, style, illustrative)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="pdf", bbox_inches="tight", metadata=PDF_METADATA)
     plt.close(figure)

@@ -113,13 +113,13 @@ def test_no_unresolved_marks_and_every_reference_listed(pdf_text):
     for key, entry in parse_file(ROOT / "paper/references.bib").entries.items():
         surname = re.sub(r"\\.", "", " ".join(entry.persons["author"][0].last_names))  # drop \' accents
         assert letters(surname) in listed, key
-    assert references.count("[Unresolved reference") == 15
+    assert references.count("). [unresolved]") == 15  # the tag after each unresolved entry
 
 
 def test_two_figures_with_captions_and_marks(project, pdf_text):
     text = " ".join(pdf_text.split())
     assert "Figure 1: Survey on people’s reaction" in text and "Figure 2: The relevance between threat" in text
-    assert text.count("Illustrative data – original values not published") == 2
+    assert text.count("Illustrative data – the original values could not be recovered") == 2
     reader = PdfReader(project / "build/paper.pdf")
     included = sum(
         1

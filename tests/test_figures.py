@@ -4,11 +4,13 @@ import io
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from matplotlib.patches import Rectangle
 from pypdf import PdfReader
 
 from scripts.data import find_resource, load_descriptor, process_command
-from scripts.figures import ILLUSTRATIVE_MARK, plot_command, render
+from scripts.figures import ILLUSTRATIVE_MARK, WATERMARK, draw, plot_command, render
 from scripts.metadata import load_metadata
 
 STYLE = Path("paper/figure-style.mplstyle")
@@ -24,6 +26,15 @@ POLL = pd.DataFrame(
     }
 )
 
+SURVEY = pd.DataFrame(
+    {
+        "indicator": ["threat_perceived", "threat_perceived"],
+        "label": ["Perceive an external threat", "Perceive an external threat"],
+        "year": [2014, 2015],
+        "value": [40.0, 38.5],
+    }
+)
+
 
 def text_of(pdf: bytes) -> str:
     return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
@@ -34,9 +45,48 @@ def test_same_table_gives_the_same_bytes():
 
 
 def test_illustrative_mark_is_in_the_image_only_for_illustrative_data():
-    assert "original values not published" in text_of(render("poll", POLL, STYLE, illustrative=True))
-    assert "original values not published" not in text_of(render("poll", POLL, STYLE, illustrative=False))
+    assert "values could not be recovered" in text_of(render("poll", POLL, STYLE, illustrative=True))
+    assert "values could not be recovered" not in text_of(render("poll", POLL, STYLE, illustrative=False))
     assert ILLUSTRATIVE_MARK.startswith("Illustrative data")
+    assert "not published" not in ILLUSTRATIVE_MARK  # the article published both figures; their values are lost
+
+
+def test_poll_figure_says_its_answer_options_are_placeholders():
+    assert "answer options are placeholders" in text_of(render("poll", POLL, STYLE, illustrative=True))
+    survey_text = text_of(render("survey", SURVEY, STYLE, illustrative=True))
+    assert "values could not be recovered" in survey_text and "placeholders" not in survey_text
+
+
+def pixels(figure) -> np.ndarray:
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
+
+
+def test_watermark_shows_over_the_opaque_bars():
+    """Pixels inside the bars change when the watermark is drawn: it is in front of them, not hidden."""
+    figure = draw("poll", POLL, STYLE, illustrative=True)
+    bars = [patch for patch in figure.axes[0].patches if isinstance(patch, Rectangle)]
+    marks = [artist for artist in figure.artists if artist.get_gid() == WATERMARK]
+    assert bars and marks
+    with_mark = pixels(figure)
+    for mark in marks:
+        mark.set_visible(False)
+    without_mark = pixels(figure)
+    height = with_mark.shape[0]
+    changed = 0
+    for bar in bars:
+        x0, y0, x1, y1 = bar.get_window_extent().extents.astype(int)
+        inside = (slice(height - y1 + 2, height - y0 - 2), slice(x0 + 2, x1 - 2))  # image rows run downwards
+        changed += int((with_mark[inside] != without_mark[inside]).any(axis=-1).sum())
+    assert changed > 100
+
+
+def test_figures_need_no_transparency():
+    """PDF/A-1 forbids any stroke or fill opacity below 1 (ExtGState /CA, /ca)."""
+    for illustrative in (True, False):
+        resources = PdfReader(io.BytesIO(render("poll", POLL, STYLE, illustrative))).pages[0]["/Resources"]
+        states = [state.get_object() for state in (resources.get("/ExtGState") or {}).values()]
+        assert all(float(state.get(key, 1)) == 1 for state in states for key in ("/CA", "/ca")), states
 
 
 def test_pdf_has_no_dates_and_embeds_its_fonts():

@@ -1,8 +1,11 @@
 """The rebuilt bibliography: one entry per cited work, nothing invented for unresolved works."""
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from pybtex.database import parse_file
 
 BIB = parse_file("paper/references.bib", bib_format="bibtex")
@@ -40,3 +43,29 @@ def test_spelling_variants_share_one_key():
 def test_no_author_year_citation_left_as_plain_text():
     plain = re.findall(r"\((?:[A-Z][A-Za-zé&. ]+,? )(?:19|20)\d\d[^)]*\)", SECTIONS)
     assert plain == []
+
+
+def unresolved_keys() -> set[str]:
+    return {key for key, entry in BIB.entries.items() if "unresolved" in entry.fields.get("keywords", "")}
+
+
+@pytest.mark.skipif(shutil.which("chktex") is None, reason="chktex is not installed (Debian package chktex)")
+def test_chktex_finds_nothing_in_the_sections():
+    """Every warning is fixed, or suppressed in its line with a `% chktex N (reason)` comment."""
+    sections = sorted(str(path) for path in Path("paper/sections").glob("*.tex"))
+    result = subprocess.run(["chktex", "-q", "-v0", *sections], capture_output=True, text=True)
+    assert result.stdout == ""
+    suppressions = re.findall(r"% chktex \d+(.*)$", SECTIONS, re.M)
+    assert all(reason.strip().startswith("(") for reason in suppressions), suppressions  # each says why
+
+
+def test_biber_datamodel_warns_only_about_unresolved_entries(tmp_path):
+    shutil.copy("paper/references.bib", tmp_path / "references.bib")
+    result = subprocess.run(
+        ["biber", "--tool", "--validate-datamodel", "references.bib"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("WARN")]
+    warned_keys = {re.search(r"Entry '([^']+)'", line).group(1) for line in warnings}
+    assert warnings and warned_keys <= unresolved_keys(), warnings
+    assert all("Missing mandatory field 'title'" in line for line in warnings), warnings

@@ -46,6 +46,7 @@ PROJECT_MACROS = {
     "IllustrativeDataNote": "{",
     "subfile": "{",
     "label": "[{",  # cleveref's \label[type]{key}
+    "@": "",  # LaTeX's sentence-end marker after a capital ("the EU\@. Hence")
     **{name: "*[[{" for name in CITE_MACROS},
     **{name: "" for name in MULTICITE_MACROS},
 }
