@@ -1,6 +1,6 @@
 """Make the ILLUSTRATIVE stand-in raw data for the two figures (kept for transparency; not a build step).
 
-The values behind the published figures were never published, and none were found (see README,
+The values behind the published figures could not be recovered: the article shows only the images (see README,
 "Data"). This seeded generator makes data with the shape the real data would have, so that the whole
 pipeline runs and an author can drop the real files in. It encodes only what the paper's text says:
 - Figure 1: "Domestic public opinion was mixed, but the overall has supportive attitude."
