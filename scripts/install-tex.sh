@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Install the Debian packages the build needs (TeX Live, biber, latexmk, poppler-utils), if missing.
+# Install the Debian packages the build needs (TeX Live, biber, latexmk, poppler-utils, chktex, latexdiff), if missing.
 # Uses apt-get as root, or through sudo when it needs no password; otherwise says what to install.
 set -euo pipefail
 
 # One list, shared with scripts/archive.py (which records the installed versions in the archive).
 mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$(dirname "$0")/debian-packages.txt")
 
-if command -v latexmk >/dev/null && command -v biber >/dev/null && command -v pdftotext >/dev/null \
+# Nothing to do when every listed package is installed (on a system without dpkg: when the tools are there).
+if command -v dpkg-query >/dev/null; then
+  missing=()
+  for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && exit 0
+elif command -v latexmk >/dev/null && command -v biber >/dev/null && command -v pdftotext >/dev/null \
    && kpsewhich apa6.bbx >/dev/null 2>&1; then
   exit 0
 fi
