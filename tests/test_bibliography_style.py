@@ -170,6 +170,9 @@ def typeset_with_epsbs(folder: Path, bib: str, body: str, preamble: str = "") ->
     (folder / "refs.bib").write_text(bib)
     (folder / "small.tex").write_text(
         "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{epsbs}\\addbibresource{refs.bib}\n"
+        # The PDF metadata, as assemble.py sets it for the paper: with none, hyperxmp (PDF/A) sets a
+        # stray comma into the first page.
+        "\\hypersetup{pdftitle={Test}, pdfauthor={Test}, pdfkeywords={test}}\n"
         f"{preamble}\n\\begin{{document}}{body}\\end{{document}}\n"
     )
     latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "small.tex"]
