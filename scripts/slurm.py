@@ -62,6 +62,9 @@ def parse_config(text: str) -> ClusterConfig:
 
 def cluster_config(env: dict[str, str]) -> ClusterConfig:
     """Ask the controller for its configuration; a UserError when no controller answers."""
+    conf = env.get("SLURM_CONF")
+    if conf and not Path(conf).is_file():  # scontrol would retry reading it for a minute
+        raise UserError(conf, "SLURM_CONF names no file", "point SLURM_CONF at your cluster's slurm.conf, or unset it")
     try:
         result = subprocess.run(
             ["scontrol", "show", "config"], env=env, capture_output=True, text=True, timeout=30, check=False
@@ -134,7 +137,8 @@ def failed_steps(output: str) -> list[tuple[str, str]]:
 
 def failed_jobs(output: str) -> dict[str, Path]:
     """SLURM job id -> its log, for the jobs Snakemake reports as failed (a failed job's log is kept)."""
-    return {job: Path(log) for log, job in re.findall(r"log: (\S+/slurm_logs/\S*?/(\d+)\.log)", output)}
+    errors = re.findall(r"log: (\S+/slurm_logs/\S*?/(\d+)\.log) \(check log", output)  # not the submission lines
+    return {job: Path(log) for log, job in errors}
 
 
 def explain_failure(output: str, root: Path = ROOT) -> list[str]:
@@ -156,7 +160,8 @@ def explain_failure(output: str, root: Path = ROOT) -> list[str]:
     messages += [f"  SLURM job {job} failed; its log: {os.path.relpath(log, root)}" for job, log in jobs.items()]
     if not messages:
         workflow_error = re.search(r"^(error: .*)(?:\n(  hint: .*))?", output, re.M)
-        messages = [line for line in workflow_error.groups() if line] if workflow_error else ["error: the run failed"]
+        last = next((line for line in reversed(output.splitlines()) if line.strip()), "no output")
+        messages = [line for line in workflow_error.groups() if line] if workflow_error else [f"error: {last}"]
     return [*messages, f"  log: {SLURM_LOG}"]
 
 
@@ -182,7 +187,7 @@ def run_bounded(command: list[str], env: dict[str, str], log: Path, timeout: flo
         try:
             status: int | None = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGTERM)  # Snakemake cancels its SLURM jobs on SIGTERM
+            process.send_signal(signal.SIGINT)  # Snakemake cancels its SLURM jobs (SIGTERM would wait for them)
             try:
                 process.wait(timeout=STOP_GRACE_SECONDS)
             except subprocess.TimeoutExpired:
@@ -197,20 +202,20 @@ def run_bounded(command: list[str], env: dict[str, str], log: Path, timeout: flo
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.slurm", description=__doc__.splitlines()[0])
-    parser.add_argument("targets", nargs="*", help="Snakemake targets (default: the PDF)")
     parser.add_argument("--timeout-minutes", type=float, default=120, help="stop and cancel the run after this")
     parser.add_argument(
         "--first-status-check",
         type=int,
         help="seconds before the first status query of a job (default: the profile's)",
     )
-    args, extra = parser.parse_known_args(argv)
+    # Targets and Snakemake's own options pass through in their order (default target: the PDF).
+    args, passed = parser.parse_known_args(argv)
     if not (plugin_folder() / "snakemake_executor_plugin_slurm").is_dir():
         raise UserError(str(plugin_folder()), "the SLURM executor plugin is not installed", "run `make cluster-setup`")
     env = job_environment()
     first_check = args.first_status_check or int(profile_value("slurm-init-seconds-before-status-checks") or 40)
     options = status_options(cluster_config(env), first_check)
-    command = [sys.executable, "-m", "scripts.slurm_engine", "--profile", str(PROFILE), *options, *extra, *args.targets]
+    command = [sys.executable, "-m", "scripts.slurm_engine", "--profile", str(PROFILE), *options, *passed]
     started = time.perf_counter()
     print(f"running on SLURM; Snakemake's output: {SLURM_LOG}", file=sys.stderr)
     status, output = run_bounded(command, env, ROOT / SLURM_LOG, args.timeout_minutes * 60)
