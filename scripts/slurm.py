@@ -2,6 +2,8 @@
 
     python -m scripts.slurm [TARGET ...] [--timeout-minutes 120] [--first-status-check S] [SNAKEMAKE OPTION ...]
 
+(An option of Snakemake's that takes several values, like --set-resources, goes after the targets.)
+
 What it adds to `snakemake --profile scripts/profiles/slurm`:
 - the jobs run this project's Python: .venv/bin goes first on PATH and the plugin folder on PYTHONPATH,
   both absolute paths in the project folder, which the nodes share; sbatch passes them on (--export=ALL);
@@ -33,8 +35,6 @@ from scripts.common import ROOT, UserError, load_yaml, run_main, venv_environmen
 PROFILE = Path("scripts/profiles/slurm")
 SRUN_SHIM = PROFILE / "bin"  # restores SLURM_CONF for the jobstep's srun (see bin/srun)
 SLURM_LOG = Path("build/logs/slurm.log")
-# The plugin's status interval grows by 10 s per query that sees no job finish, up to this.
-MAX_STATUS_INTERVAL_SECONDS = 180
 STOP_GRACE_SECONDS = 60  # after the time-out: how long Snakemake may take to cancel its jobs
 
 
