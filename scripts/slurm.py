@@ -200,6 +200,10 @@ def run_bounded(command: list[str], env: dict[str, str], log: Path, timeout: flo
     return status, output
 
 
+def counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.slurm", description=__doc__.splitlines()[0])
     parser.add_argument("--timeout-minutes", type=float, default=120, help="stop and cancel the run after this")
@@ -232,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     steps = len(re.findall(r"^Finished jobid: \d+ \(Rule: (?!all\))", output, re.M))
     ids = f": {', '.join(jobs)}" if jobs else ""
-    print(f"{steps} steps ran in {len(jobs)} SLURM jobs{ids} ({seconds:.1f} s; {SLURM_LOG})")
+    print(f"{counted(steps, 'step')} ran in {counted(len(jobs), 'SLURM job')}{ids} ({seconds:.1f} s; {SLURM_LOG})")
     return 0
 
 
