@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if status != 0:
         print("\n".join(explain_failure(output)), file=sys.stderr)
-        print(f"SLURM run failed after {seconds:.1f} s ({len(jobs)} jobs submitted)", file=sys.stderr)
+        print(f"SLURM run failed after {seconds:.1f} s ({counted(len(jobs), 'job')} submitted)", file=sys.stderr)
         return 1
     steps = len(re.findall(r"^Finished jobid: \d+ \(Rule: (?!all\))", output, re.M))
     ids = f": {', '.join(jobs)}" if jobs else ""
