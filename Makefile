@@ -69,8 +69,9 @@ $(VALIDATORS)/.installed: requirements-validators.txt $(VENV)/.installed
 	@touch $@
 
 # Run workflow targets on a SLURM cluster: make slurm TARGETS="verify_report archive" (profile: scripts/profiles/slurm).
+# The launcher gives the jobs .venv/bin and the plugin, picks sacct or squeue, and bounds the run.
 slurm: cluster-setup
-	@PYTHONPATH=$(CLUSTER) $(BIN)/python -m snakemake --profile scripts/profiles/slurm $(TARGETS)
+	@$(BIN)/python -m scripts.slurm $(TARGETS)
 
 tex:
 	@scripts/install-tex.sh
