@@ -157,7 +157,7 @@ def test_the_paper_is_built_by_slurm_jobs(runs, cluster):
     log = (run.folder / slurm.SLURM_LOG).read_text()
     jobs = slurm.submitted_jobs(log)
     assert len(jobs) == 3  # two figure chains, then the paper's own steps
-    assert f"12 steps ran in 3 SLURM jobs: {', '.join(jobs)}" in run.stdout
+    assert f"13 steps ran in 3 SLURM jobs: {', '.join(jobs)}" in run.stdout
     # The controller ran them: each is COMPLETED under the run's id, which is its SLURM job name.
     states = job_states(cluster.env)
     assert all(states[job] == (slurm.run_id(log), "COMPLETED") for job in jobs), states
