@@ -38,8 +38,7 @@ verify-archive: setup
 
 # Snakemake's own HTML report of the workflow, with the figures and the PDF: build/report.html.
 report: pdf
-	@$(BIN)/python -m snakemake --report build/report.html >build/logs/report.log 2>&1 && echo "build/report.html" \
-		|| { echo "error: Snakemake could not write its report" >&2; echo "  log: build/logs/report.log" >&2; exit 1; }
+	@$(BIN)/python -m scripts.build --quiet --report=build/report.html --cores $(CORES)
 
 # Build twice in two temporary folders and compare every output byte for byte.
 check-reproducible: setup
@@ -85,9 +84,9 @@ format: setup
 rehash: setup
 	@$(BIN)/python -m scripts.data rehash
 
-# After a killed build: release Snakemake's lock on this folder.
+# Release a Snakemake lock left in this folder (builds here run without one; `make slurm` takes one).
 unlock: setup
-	@$(BIN)/python -m snakemake --unlock --cores 1 >/dev/null && echo "unlocked"
+	@$(BIN)/python -m scripts.build --quiet --unlock --cores 1
 
 clean:
 	rm -rf build .snakemake
