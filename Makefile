@@ -5,12 +5,16 @@ BIN := $(VENV)/bin
 CLUSTER := $(VENV)/cluster
 CORES ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: all pdf lint verify archive verify-archive report slurm cluster-setup check-reproducible setup tex test check format rehash unlock clean
+.PHONY: all pdf watch diff submission lint verify archive verify-archive report slurm cluster-setup check-reproducible setup tex test check format rehash unlock clean
 
 all: pdf
 
 pdf: setup
 	@$(BIN)/python -m scripts.build --cores $(CORES)
+
+# Rebuild on every save until Ctrl-C: section text in one pdflatex pass, anything else through the workflow.
+watch: setup
+	@$(BIN)/python -m scripts.watch --cores $(CORES)
 
 # The structure lint alone (it also runs in every build, which prints its summary); fails on errors.
 lint: setup
