@@ -16,6 +16,14 @@ pdf: setup
 watch: setup
 	@$(BIN)/python -m scripts.watch --cores $(CORES)
 
+# For reviewers: what changed since a git revision, marked up by latexdiff: build/diff/paper-diff.pdf.
+diff: setup
+	@$(BIN)/python -m scripts.paper_diff "$(REV)"
+
+# For the journal: one flattened .tex with its files, zipped, compiled with plain pdflatex and preflighted.
+submission: pdf
+	@$(BIN)/python -m scripts.submission
+
 # The structure lint alone (it also runs in every build, which prints its summary); fails on errors.
 lint: setup
 	@$(BIN)/python -m scripts.build lint --cores $(CORES)
