@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import unicodedata
 from pathlib import Path
 
 import psutil
@@ -22,7 +23,7 @@ SECTION = "paper/sections/04-purpose-of-the-study.tex"
 
 def pdf_text(project: Path) -> str:
     done = subprocess.run(["pdftotext", str(project / "build/paper.pdf"), "-"], capture_output=True, check=True)
-    return " ".join(done.stdout.decode("utf-8").split())
+    return unicodedata.normalize("NFC", " ".join(done.stdout.decode("utf-8").split()))  # ć is c + accent
 
 
 class Watcher:
