@@ -310,15 +310,19 @@ def watch(root: Path, cores: int) -> None:
     import watchfiles
 
     fast = rebuild({str(root / "Snakefile")}, root, None, cores)  # a full build first: the state to start from
-    print(f"watching {', '.join(WATCHED)} (Ctrl-C to stop)", flush=True)
     paths = [root / name for name in WATCHED if (root / name).exists()]
+    watching = False
     for changes in watchfiles.watch(
         *paths,
         watch_filter=lambda _change, path: not is_ignored(path, root),
         debounce=1600,
         step=20,  # wait 20 ms for more events of the same save, then rebuild
-        rust_timeout=1000,
+        rust_timeout=500,
+        yield_on_timeout=True,  # an empty batch every 0.5 s: the first one says the watcher is ready
     ):
+        if not watching:
+            print(f"watching {', '.join(WATCHED)} (Ctrl-C to stop)", flush=True)
+            watching = True
         # a file that came and went (an editor's or sed's temporary) changes nothing
         known = fast.known_files if fast else set()
         changed = {path for _change, path in changes if os.path.exists(path) or path in known}
