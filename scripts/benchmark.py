@@ -306,7 +306,8 @@ def watch_edits(folder: Path, repeat: int) -> tuple[list[float], list[float]]:
             text = subprocess.run(["pdftotext", "build/paper.pdf", "-"], cwd=folder, capture_output=True, check=True)
             if words not in " ".join(text.stdout.decode("utf-8").split()):
                 raise SystemExit(f"benchmark: build/paper.pdf does not hold the edit {words!r}")
-            next_line("lint: ")  # the lint prints after the PDF; let it finish before the next edit
+            next_line("lint: ")  # the lint prints after the PDF; let it finish before the next edit,
+            time.sleep(2)  # and the next pass reach its pause, as it does while an author types
     finally:
         watcher.send_signal(signal.SIGINT)
         watcher.wait(timeout=60)

@@ -4,10 +4,13 @@
 
 An edit that only changes section text takes the fast path: one pdflatex pass with the preamble
 precompiled into a format (mylatexformat) and the auxiliary files (.aux, .bbl) of the last full build,
-then build/paper.pdf is replaced. Anything else (a citation or label added or removed, the .bib, a
-figure's data or style, epsbs.sty, the metadata, code) runs the workflow (`scripts.build`), which runs
-biber, a figure's chain or whatever the change needs. A broken edit prints the usual one-line error
-and keeps the last good PDF. The lint's findings print after each rebuild.
+then build/paper.pdf is replaced. That pass is started before the edit: it loads the format and
+typesets everything up to the paragraph edited last, then waits; the edit lets it finish the rest.
+An edit further up restarts it from \begin{document}. Anything else (a citation or label added or
+removed, the .bib, a figure's data or style, epsbs.sty, the metadata, code) runs the workflow
+(`scripts.build`), which runs biber, a figure's chain or whatever the change needs. A broken edit
+prints the usual one-line error and keeps the last good PDF. The lint's findings print after each
+rebuild.
 
 The fast path's PDF is a preview: it carries the last full build's page references, and its bytes are
 not those of `make`. The next `make` (or a change that takes the full path) builds the real thing.
@@ -85,9 +88,62 @@ def needs_full_build(changed: Iterable[str], root: Path, known: dict[str, list[s
     return sections_references(root) != known
 
 
-# The pass's main file. A waiting pass has loaded the format and run \begin{document} (reading the
-# .aux and .bbl); it reads one line from its standard input, then typesets the body with the edit.
-DRIVER = "\\begin{document}%\n\\errorstopmode\\read16 to \\WatchGo\n\\nonstopmode\\input{build/watch/body}\n"
+# A waiting pass has loaded the format, run \begin{document} (reading the .aux and .bbl) and typeset
+# everything before the paragraph edited last (build/watch/head.tex); it reads one line from its
+# standard input, then typesets the rest (build/watch/tail.tex) with the new edit. Authors tend to
+# edit the same paragraph again; an edit further up starts a pass from \begin{document}.
+PAUSE = "\\errorstopmode\\read16 to \\WatchGo\\nonstopmode"
+HEAD, TAIL = WATCH_DIR / "head.tex", WATCH_DIR / "tail.tex"
+INPUT = re.compile(r"^\\input\{(paper/sections/[^}]+)\}[ \t]*$", re.M)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Where a waiting pass stops: before line `line` (the first of a paragraph) of `section`."""
+
+    section: str  # paper/sections/<name>.tex
+    line: int
+
+
+def paragraph_start(old: str, new: str) -> int:
+    """The first line of the paragraph holding the first difference (1 when it is the first paragraph)."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    first = next(
+        (n for n, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b),
+        min(len(old_lines), len(new_lines)),
+    )
+    blank = max((n for n in range(first) if not new_lines[n].strip()), default=-1)
+    return blank + 2  # the line after the blank one, counted from 1
+
+
+def next_pause(before: dict[str, str], after: dict[str, str], order: list[str]) -> Pause | None:
+    """The pause for the next pass: at the edited paragraph of the first section that changed."""
+    for section in order:
+        if section in after and before.get(section) != after[section]:
+            return Pause(section, paragraph_start(before.get(section, ""), after[section]))
+    return None
+
+
+def pause_still_valid(pause: Pause | None, before: dict[str, str], now: dict[str, str], order: list[str]) -> bool:
+    """Whether the sources before the pause are still those the waiting pass has typeset."""
+    if pause is None:
+        return True
+    for section in order:
+        if section == pause.section:
+            head = before.get(section, "").splitlines()[: pause.line - 1]
+            return now.get(section, "").splitlines()[: pause.line - 1] == head
+        if before.get(section) != now.get(section):
+            return False
+    return False
+
+
+def driver(body: str, pause: Pause | None) -> str:
+    """The pass's main file: the body, with the pause and the head/tail split of the paused section."""
+    if pause is None:
+        return body.replace("\n", f"\n{PAUSE}%\n", 1)  # right after \begin{document}
+    split = f"\\input{{{HEAD.with_suffix('').as_posix()}}}{PAUSE}\\input{{{TAIL.with_suffix('').as_posix()}}}"
+    stem = pause.section.removesuffix(".tex")
+    return re.sub(rf"^\\input\{{{re.escape(stem)}\}}", lambda _match: split, body, count=1, flags=re.M)
 
 
 @dataclass
@@ -118,8 +174,8 @@ class FastPath:
         if not current:  # the format is remade only when the preamble or the style changed
             self.dump_format(preamble)
             stamp_file.write_text(stamp)
-        (self.folder / "body.tex").write_text(body.split("\n", 1)[1], encoding="utf-8")
-        (self.folder / "paper.tex").write_text(DRIVER, encoding="utf-8")
+        self.body = body
+        self.order = [f"{name}.tex" for name in INPUT.findall(body)]
         self.auxiliary = {
             suffix: (self.root / BUILD_TEX.with_suffix(suffix)).read_bytes()
             for suffix in CARRIED_OVER
@@ -127,7 +183,10 @@ class FastPath:
         }
         self.references = sections_references(self.root)
         self.known_files = watched_files(self.root)
-        self.start_waiting()
+        self.start_waiting(None, self.section_texts())
+
+    def section_texts(self) -> dict[str, str]:
+        return {name: (self.root / name).read_text(encoding="utf-8", errors="replace") for name in self.order}
 
     def dump_format(self, preamble: str) -> None:
         """The preamble, run once and dumped (mylatexformat), so that a pass starts at \\begin{document}."""
@@ -148,10 +207,15 @@ class FastPath:
         if done.returncode != 0:
             raise UserError(str(WATCH_DIR / f"{FORMAT}.log"), "the preamble could not be precompiled", "run `make`")
 
-    def start_waiting(self) -> None:
-        """Start the next pass from the last good auxiliary files; it waits for `rebuild`."""
+    def start_waiting(self, pause: Pause | None, texts: dict[str, str]) -> None:
+        """Start the next pass from the last good auxiliary files; it typesets up to `pause` and waits."""
         for suffix, content in self.auxiliary.items():
             (self.folder / f"paper{suffix}").write_bytes(content)
+        if pause is not None:
+            head = "".join(texts[pause.section].splitlines(keepends=True)[: pause.line - 1])
+            (self.root / HEAD).write_text(head, encoding="utf-8")
+        (self.folder / "paper.tex").write_text(driver(self.body, pause), encoding="utf-8")
+        self.pause, self.typeset = pause, texts
         command = [
             "pdflatex",
             f"-fmt={(WATCH_DIR / FORMAT).as_posix()}",
@@ -170,22 +234,41 @@ class FastPath:
 
     def rebuild(self) -> None:
         """Let the waiting pass typeset the edited sources; publish its PDF, or raise the TeX error."""
-        if self.waiting is None or self.waiting.poll() is not None:
-            self.start_waiting()
+        now = self.section_texts()
+        if (
+            self.waiting is None
+            or self.waiting.poll() is not None
+            or not pause_still_valid(self.pause, self.typeset, now, self.order)
+        ):
+            self.stop_waiting()
+            self.start_waiting(None, now)
+        started_from = self.typeset
+        returncode = self.go(now)
+        if returncode != 0 and self.pause is not None:  # a split inside a macro argument: once more, unsplit
+            self.start_waiting(None, now)
+            returncode = self.go(now)
+        try:
+            self.check(returncode)
+            atomic_write_bytes(self.root / PUBLISHED, (self.folder / "paper.pdf").read_bytes())
+            # The workflow's own PDF no longer matches the published one: the next `make` compiles again.
+            (self.root / BUILD_TEX.with_suffix(".pdf")).unlink(missing_ok=True)
+            self.auxiliary = {suffix: (self.folder / f"paper{suffix}").read_bytes() for suffix in self.auxiliary}
+        finally:
+            self.start_waiting(next_pause(started_from, now, self.order), now)
+
+    def go(self, texts: dict[str, str]) -> int:
+        """Write the rest of the paused section and let the waiting pass finish; its exit status."""
+        if self.pause is not None:  # the tail keeps the section's line numbers: the head's lines are blank %
+            lines = texts[self.pause.section].splitlines(keepends=True)
+            tail = "%\n" * (self.pause.line - 1) + "".join(lines[self.pause.line - 1 :])
+            (self.root / TAIL).write_text(tail, encoding="utf-8")
         process, self.waiting = self.waiting, None
         assert process is not None
         try:
             process.communicate(b"go\n")
         finally:
             CHILDREN.discard(process)
-        try:
-            self.check(process.returncode)
-            atomic_write_bytes(self.root / PUBLISHED, (self.folder / "paper.pdf").read_bytes())
-            # The workflow's own PDF no longer matches the published one: the next `make` compiles again.
-            (self.root / BUILD_TEX.with_suffix(".pdf")).unlink(missing_ok=True)
-            self.auxiliary = {suffix: (self.folder / f"paper{suffix}").read_bytes() for suffix in self.auxiliary}
-        finally:
-            self.start_waiting()
+        return process.returncode
 
     def check(self, returncode: int) -> None:
         log_path = self.folder / "paper.log"
@@ -195,7 +278,10 @@ class FastPath:
             if problem is None:
                 raise UserError(str(WATCH_DIR / "paper.tex"), f"pdflatex failed (exit {returncode})", "see its .log")
             hint = missing_file_hint(problem.message) or context_hint(problem.context) or f"see {WATCH_DIR}/paper.log"
-            raise UserError(problem.where, problem.message, hint)
+            where = problem.where
+            if self.pause is not None:  # the head and tail files stand for the paused section
+                where = re.sub(rf"^(?:{HEAD}|{TAIL}):", f"{self.pause.section}:", where)
+            raise UserError(where, problem.message, hint)
         check_log(log_text, self.bibliography)
 
 

@@ -16,7 +16,16 @@ import psutil
 import pytest
 
 from scripts.common import copy_project_files
-from scripts.watch import is_ignored, needs_full_build, references_of, sections_references
+from scripts.watch import (
+    Pause,
+    driver,
+    is_ignored,
+    needs_full_build,
+    next_pause,
+    pause_still_valid,
+    references_of,
+    sections_references,
+)
 
 SECTION = "paper/sections/04-purpose-of-the-study.tex"
 
@@ -122,3 +131,18 @@ def test_references_and_ignored_files():
     assert is_ignored("/project/paper/sections/.01.tex.swp", root)
     assert is_ignored("/project/scripts/__pycache__/x.pyc", root)
     assert not is_ignored("/project/paper/sections/01-introduction.tex", root)
+
+
+def test_the_waiting_pass_pauses_at_the_paragraph_edited_last():
+    order = ["paper/sections/01-a.tex", "paper/sections/02-b.tex"]
+    before = {order[0]: "One.\n\nTwo.\nThree.\n", order[1]: "Four.\n"}
+    after = {order[0]: "One.\n\nTwo.\nThree, edited.\n", order[1]: "Four.\n"}
+    pause = next_pause(before, after, order)
+    assert pause == Pause(order[0], 3)  # the paragraph starts at "Two."
+    assert pause_still_valid(pause, after, {**after, order[0]: "One.\n\nTwo.\nThree, again.\n"}, order)
+    assert not pause_still_valid(pause, after, {**after, order[0]: "One, edited.\n\nTwo.\nThree.\n"}, order)
+    assert next_pause(after, after, order) is None
+    body = "\\begin{document}%\n\\input{paper/sections/01-a}\n\n\\input{paper/sections/02-b}\n\\end{document}\n"
+    split = driver(body, pause).splitlines()[1]
+    assert split.startswith("\\input{build/watch/head}") and split.endswith("\\input{build/watch/tail}")
+    assert "\\read16" in driver(body, None).splitlines()[1]  # no pause yet: right after \begin{document}
