@@ -263,13 +263,18 @@ def pass_profile(folder: Path, repeat: int) -> dict[str, dict[str, float]]:
     return results
 
 
-def watch_edits(folder: Path, repeat: int) -> tuple[list[float], list[float]]:
-    """A one-sentence edit `repeat` times through `make watch`, then `repeat` times through `make`."""
+# Where the watch edits go: a short section, and the introduction (80% of the text, 80 citations).
+EDIT_SITES = {
+    "problem statement": ("paper/sections/02-problem-statement.tex", "will be a challenge."),
+    "introduction": ("paper/sections/01-introduction.tex", "As the Cold War ended,"),
+}
+
+
+def watch_edits(folder: Path, repeat: int) -> tuple[dict[str, list[float]], list[float]]:
+    """One-sentence edits `repeat` times at each site through `make watch`, then `repeat` times through `make`."""
     import queue
     import threading
 
-    section = folder / "paper/sections/02-problem-statement.tex"
-    original = section.read_text(encoding="utf-8")
     watcher = subprocess.Popen(
         [sys.executable, "-m", "scripts.watch", "--cores", str(os.cpu_count() or 1)],
         cwd=folder,
@@ -292,28 +297,36 @@ def watch_edits(folder: Path, repeat: int) -> tuple[list[float], list[float]]:
                 return arrived, line
 
     threading.Thread(target=read, daemon=True).start()
-    watch_times = []
+    watch_times: dict[str, list[float]] = {}
     try:
         next_line("watching ")
-        for number in range(repeat):
-            words = f"will be a challenge, measured {number + 1} times."
-            started = time.perf_counter()
-            section.write_text(original.replace("will be a challenge.", words, 1), encoding="utf-8")
-            arrived, line = next_line("updated in", "error:", "steps ran")
-            if "updated in" not in line:
-                raise SystemExit(f"benchmark: make watch did not take the fast path: {line}")
-            watch_times.append(arrived - started)
-            text = subprocess.run(["pdftotext", "build/paper.pdf", "-"], cwd=folder, capture_output=True, check=True)
-            if words not in " ".join(text.stdout.decode("utf-8").split()):
-                raise SystemExit(f"benchmark: build/paper.pdf does not hold the edit {words!r}")
-            next_line("lint: ")  # the lint prints after the PDF; let it finish before the next edit,
-            time.sleep(2)  # and the next pass reach its pause, as it does while an author types
+        for site, (name, sentence_start) in EDIT_SITES.items():
+            section = folder / name
+            original = section.read_text(encoding="utf-8")
+            watch_times[site] = []
+            for number in range(repeat):
+                words = f"{sentence_start.rstrip('.,')}, measured {number + 1} times{sentence_start[-1]}"
+                started = time.perf_counter()
+                section.write_text(original.replace(sentence_start, words, 1), encoding="utf-8")
+                arrived, line = next_line("updated in", "error:", "steps ran")
+                if "updated in" not in line:
+                    raise SystemExit(f"benchmark: make watch did not take the fast path: {line}")
+                watch_times[site].append(arrived - started)
+                pdf = subprocess.run(["pdftotext", "build/paper.pdf", "-"], cwd=folder, capture_output=True, check=True)
+                if words not in " ".join(pdf.stdout.decode("utf-8").replace("-\n", "").split()):
+                    raise SystemExit(f"benchmark: build/paper.pdf does not hold the edit {words!r}")
+                next_line("lint: ")  # the lint prints after the PDF; let it finish before the next edit,
+                time.sleep(2)  # and the next pass reach its pause, as it does while an author types
+            section.write_text(original, encoding="utf-8")
     finally:
         watcher.send_signal(signal.SIGINT)
         watcher.wait(timeout=60)
     make_times = []
+    name, sentence_start = EDIT_SITES["problem statement"]
+    section = folder / name
+    original = section.read_text(encoding="utf-8")
     for number in range(repeat):
-        section.write_text(original.replace("will be a challenge.", f"will be a challenge ({number}).", 1))
+        section.write_text(original.replace(sentence_start, f"will be a challenge ({number}).", 1))
         make_times.append(build(folder))
     return watch_times, make_times
 
@@ -326,18 +339,15 @@ def author_loop(repeat: int) -> dict[str, object]:
         print("pdflatex pass profile (medians):", flush=True)
         profile = pass_profile(folder, repeat)
         watch_times, make_times = watch_edits(folder, repeat)
-    loop = {
-        "watch sentence edit": {
-            "median_s": round(statistics.median(watch_times), 2),
-            "runs_s": [round(t, 2) for t in watch_times],
-        },
-        "make sentence edit": {
-            "median_s": round(statistics.median(make_times), 2),
-            "runs_s": [round(t, 2) for t in make_times],
-        },
+    series = {f"watch, sentence edit in the {site}": times for site, times in watch_times.items()}
+    series["make, sentence edit in the problem statement"] = make_times
+    loop: dict[str, dict[str, object]] = {
+        name: {"median_s": round(statistics.median(times), 2), "runs_s": [round(t, 2) for t in times]}
+        for name, times in series.items()
     }
-    loop["watch sentence edit"]["target"] = "≤ 1.0 s"
-    loop["watch sentence edit"]["met"] = loop["watch sentence edit"]["median_s"] <= 1.0
+    for name, value in loop.items():
+        if name.startswith("watch"):
+            value["target"], value["met"] = "≤ 1.0 s", float(value["median_s"]) <= 1.0
     for name, value in loop.items():
         print(f"{name}: median {value['median_s']} s  runs {value['runs_s']}", flush=True)
     return {"pass profile": profile, "edits": loop, "load average": os.getloadavg()}
