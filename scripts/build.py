@@ -95,12 +95,10 @@ def lint_lines(log: Path = ROOT / "build/logs/lint.log") -> str:
     return "".join(lines)
 
 
-def lint_summary(report: Path) -> str:
+def lint_summary(report: Path, short: bool = False) -> str:
     counts = json.loads(report.read_text(encoding="utf-8"))["summary"]
-    return (
-        f"lint: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes "
-        f"(`make lint` lists them; {report.with_suffix('.md').relative_to(ROOT)})"
-    )
+    summary = f"lint: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes"
+    return summary if short else f"{summary} (`make lint` lists them; {report.with_suffix('.md').relative_to(ROOT)})"
 
 
 def snakemake_command(targets: Sequence[str], cores: int, extra: Sequence[str] = ()) -> list[str]:
@@ -336,9 +334,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     made = reports or made
     made = made or [ROOT / "build" / "paper.pdf"]
     summary = f"{made[0].relative_to(ROOT)}: {made[0].stat().st_size:,} bytes" if made[0].exists() else "done"
-    print(f"{summary} ({jobs} step{'s' if jobs != 1 else ''} ran, {seconds:.1f} s)")
-    if jobs and "lint" not in args.targets and (ROOT / LINT_REPORT).exists():
-        print(lint_summary(ROOT / LINT_REPORT))
+    result = f"{summary} ({jobs} step{'s' if jobs != 1 else ''} ran, {seconds:.1f} s)"
+    if "lint" in args.targets or not (ROOT / LINT_REPORT).exists():
+        print(result)
+    elif jobs:
+        print(f"{result}\n{lint_summary(ROOT / LINT_REPORT)}")
+    else:  # a no-op: one line
+        print(f"{result}; {lint_summary(ROOT / LINT_REPORT, short=True)}")
     return 0
 
 
