@@ -1,10 +1,11 @@
-"""`make watch` on a fresh copy of the project: real file edits, waited for with generous time-outs.
+"""`make watch` on a copy of the built project: real file edits, waited for with generous time-outs.
 
-One cold build (the watcher's first), then a sentence (fast path), a broken edit, a new citation (the
+The watcher's first build (a no-op), then a sentence (fast path), a broken edit, a new citation (the
 workflow), and Ctrl-C. Speed is measured in scripts/benchmark.py, not here.
 """
 
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from scripts.common import copy_project_files
 from scripts.watch import (
     Pause,
     driver,
@@ -68,14 +68,15 @@ class Watcher:
                 return line
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("watched")
-    copy_project_files(root)
-    return root
+@pytest.fixture
+def watched(project, tmp_path) -> Path:
+    """A copy of the built project (build/ and Snakemake's records included), so the watcher's first
+    build has nothing to do."""
+    return Path(shutil.copytree(project, tmp_path / "watched", symlinks=True))
 
 
-def test_watch_rebuilds_on_save_keeps_the_last_good_pdf_and_stops_cleanly(project):
+def test_watch_rebuilds_on_save_keeps_the_last_good_pdf_and_stops_cleanly(watched):
+    project = watched
     section = project / SECTION
     original = section.read_text()
     watcher = Watcher(project)
