@@ -278,6 +278,12 @@ def run_snakemake(command: list[str], env: dict[str, str], lock: IO[str], progre
 
     def stop(signum: int, _frame: object) -> None:
         stop_group(process)
+        if progress:
+            progress.close()
+        print(
+            f"\nbuild stopped ({signal.Signals(signum).name}); the last good PDF and figures are unchanged",
+            file=sys.stderr,
+        )
         raise SystemExit(128 + signum)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
