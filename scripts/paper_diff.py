@@ -126,6 +126,8 @@ def compile_diff(folder: Path, epoch: int) -> None:
 
 def make_diff(revision: str, root: Path = ROOT) -> Path:
     commit = resolve_revision(revision, root)
+    if shutil.which("latexdiff") is None:
+        raise UserError("latexdiff", "not installed", "install the Debian package: apt-get install latexdiff")
     metadata = load_yaml(root / "paper/metadata.yaml")
     epoch = int(datetime.fromisoformat(str(metadata["build"]["source_date"])).timestamp())
     assemble(root, "the working tree")
