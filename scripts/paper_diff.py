@@ -34,7 +34,10 @@ BIB_ENTRY = re.compile(r"^@\w+\s*\{\s*([^,\s]+)\s*,", re.M)
 
 
 def git(*args: str, root: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True)
+    try:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True)
+    except FileNotFoundError:
+        raise UserError("git", "not installed", "install git (apt-get install git)") from None
 
 
 def resolve_revision(revision: str, root: Path = ROOT) -> str:
