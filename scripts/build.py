@@ -2,8 +2,13 @@
 
     python -m scripts.build [TARGET ...] [--cores N]      (what `make` runs)
 
-Snakemake's own output goes to build/logs/snakemake.log. When a step fails, this prints that step's
-`error: file:line: message` and `hint:` lines (every stage writes them to its log) and the log's path.
+Snakemake's own output goes to build/logs/snakemake.log; it is read as it comes, to show each step as
+it starts and ends (`Progress`). When a step fails, this prints that step's `error: file:line: message`
+and `hint:` lines (every stage writes them to its log) and the log's path.
+
+One build per folder, and nothing left running: a flock on build/.build.lock, which Snakemake inherits;
+Snakemake runs in its own process group, which a signal to this process stops as a whole, and Linux
+stops it when this process is killed outright (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
