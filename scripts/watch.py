@@ -380,6 +380,8 @@ def rebuild(changes: set[str], root: Path, fast: FastPath | None, cores: int) ->
         print(f"{PUBLISHED}: updated in {time.perf_counter() - started:.2f} s (one pass)", flush=True)
         print_lint(root)
         return fast
+    if fast is not None:
+        fast.stop_waiting()  # its sources are about to change under it
     if not full_build(root, cores):
         return None  # the next change runs the workflow again
     try:
