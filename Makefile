@@ -5,12 +5,24 @@ BIN := $(VENV)/bin
 CLUSTER := $(VENV)/cluster
 CORES ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: all pdf lint verify archive verify-archive report slurm cluster-setup validators-setup check-reproducible setup tex test check format rehash unlock clean
+.PHONY: all pdf watch diff submission lint verify archive verify-archive report slurm cluster-setup validators-setup check-reproducible setup tex test check format rehash unlock clean
 
 all: pdf
 
 pdf: setup
 	@$(BIN)/python -m scripts.build --cores $(CORES)
+
+# Rebuild on every save until Ctrl-C: section text in one pdflatex pass, anything else through the workflow.
+watch: setup
+	@$(BIN)/python -m scripts.watch --cores $(CORES)
+
+# For reviewers: what changed since a git revision, marked up by latexdiff: build/diff/paper-diff.pdf.
+diff: setup
+	@$(BIN)/python -m scripts.paper_diff "$(REV)"
+
+# For the journal: one flattened .tex with its files, zipped, compiled with plain pdflatex and preflighted.
+submission: pdf
+	@$(BIN)/python -m scripts.submission
 
 # The structure lint alone (it also runs in every build, which prints its summary); fails on errors.
 lint: setup
@@ -38,8 +50,7 @@ verify-archive: setup
 
 # Snakemake's own HTML report of the workflow, with the figures and the PDF: build/report.html.
 report: pdf
-	@$(BIN)/python -m snakemake --report build/report.html >build/logs/report.log 2>&1 && echo "build/report.html" \
-		|| { echo "error: Snakemake could not write its report" >&2; echo "  log: build/logs/report.log" >&2; exit 1; }
+	@$(BIN)/python -m scripts.build --quiet --report=build/report.html --cores $(CORES)
 
 # Build twice in two temporary folders and compare every output byte for byte.
 check-reproducible: setup
@@ -94,9 +105,9 @@ format: setup
 rehash: setup
 	@$(BIN)/python -m scripts.data rehash
 
-# After a killed build: release Snakemake's lock on this folder.
+# Release a Snakemake lock left in this folder (builds here run without one; `make slurm` takes one).
 unlock: setup
-	@$(BIN)/python -m snakemake --unlock --cores 1 >/dev/null && echo "unlocked"
+	@$(BIN)/python -m scripts.build --quiet --unlock --cores 1
 
 clean:
 	rm -rf build .snakemake
