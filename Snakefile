@@ -12,14 +12,14 @@ min_version("9.0")
 configfile: "paper/metadata.yaml"
 
 
-report: "scripts/report/workflow.rst"
+report: "scripts/workflow/captions/workflow.rst"
 
 
-include: "scripts/rules/common.smk"
-include: "scripts/rules/figures.smk"
-include: "scripts/rules/paper.smk"
-include: "scripts/rules/lint.smk"
-include: "scripts/rules/archive.smk"
+include: "scripts/workflow/rules/helpers.smk"
+include: "scripts/workflow/rules/figures.smk"
+include: "scripts/workflow/rules/paper.smk"
+include: "scripts/workflow/rules/lint.smk"
+include: "scripts/workflow/rules/archive.smk"
 
 
 # Besides the PDF, `all` asks for the steps' own outputs: a failed step deletes its output, and

@@ -11,7 +11,7 @@ from scripts.common import ROOT, copy_project_files
 
 def run_build(project: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "scripts.build", "--cores", "2"],
+        [sys.executable, "-m", "scripts.commands.build", "--cores", "2"],
         cwd=project,
         capture_output=True,
         text=True,

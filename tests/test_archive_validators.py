@@ -14,9 +14,9 @@ import pytest
 import rocrate_offline
 import yaml
 
-from scripts.archive import ARCHIVED_OUTPUTS, archive_members
+from scripts.commands.archive import ARCHIVED_OUTPUTS, archive_members
 from scripts.common import ROOT, project_files
-from scripts.metadata import load_metadata
+from scripts.stages.metadata import load_metadata
 
 BIN = Path(sys.executable).parent
 # cffconvert lives apart from .venv proper (requirements-validators.txt says why); `make test` installs it.
@@ -34,7 +34,7 @@ def cffconvert_validate(citation: Path) -> subprocess.CompletedProcess:
     )
 
 
-# The RECOMMENDED findings that stay, each explained (see also the docstring of scripts.archive.ro_crate).
+# The RECOMMENDED findings that stay, each explained (see also the docstring of scripts.commands.archive.ro_crate).
 # Any other finding, or one of these disappearing, fails the test: then fix the crate or this list.
 EXPLAINED = {
     # The project has no public address that is known, so its Organization entity has no url.

@@ -1,4 +1,4 @@
-"""The SLURM profile (scripts/profiles/slurm) is valid: Snakemake accepts it and plans the jobs it shapes."""
+"""The SLURM profile (scripts/workflow/profiles/slurm) is valid: Snakemake accepts it and plans the jobs it shapes."""
 
 import os
 import shutil
@@ -34,7 +34,7 @@ def dry_run(folder: Path, profile: Path) -> subprocess.CompletedProcess:
 
 
 def test_dry_run_with_the_slurm_profile_plans_every_job(sources):
-    result = dry_run(sources, sources / "scripts/profiles/slurm")
+    result = dry_run(sources, sources / "scripts/workflow/profiles/slurm")
     assert result.returncode == 0, result.stderr + result.stdout
     for rule in ("validate_data", "plot_figure", "compile", "verify_report", "archive"):
         assert f"rule {rule}:" in result.stdout or f"{rule} " in result.stdout, rule
@@ -44,7 +44,7 @@ def test_dry_run_with_the_slurm_profile_plans_every_job(sources):
 
 def test_a_broken_profile_is_refused(sources, tmp_path):
     broken = tmp_path / "broken"
-    shutil.copytree(sources / "scripts/profiles/slurm", broken)
+    shutil.copytree(sources / "scripts/workflow/profiles/slurm", broken)
     config = broken / "config.yaml"
     config.write_text(config.read_text().replace("executor: slurm", "executor: no-such-executor"))
     result = dry_run(sources, broken)

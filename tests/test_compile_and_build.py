@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.build import explain_failure, failed_logs, user_error_lines
+from scripts.commands.build import explain_failure, failed_logs, user_error_lines
 from scripts.common import UserError
-from scripts.compile import (
+from scripts.stages.compile import (
     biber_problem,
     check_log,
     first_error,
@@ -77,7 +77,7 @@ Error in rule compile:
     output: build/tex/paper.pdf
     log: build/logs/compile.log (check log file(s) for error details)
     shell:
-        python -m scripts.compile pdf ...
+        python -m scripts.stages.compile pdf ...
 Removing output files of failed job compile since they might be corrupted:
 """
 

@@ -21,15 +21,15 @@ import pytest
 import yaml
 from helpers import run_build
 
-from scripts import data as data_stage
-from scripts import figures as figure_stage
-from scripts.assemble import check_typesettable
 from scripts.common import UserError
-from scripts.data import DESCRIPTOR, find_resource, load_descriptor, process_command
-from scripts.figures import plot_command
-from scripts.metadata import _yaml_tree, load_metadata
-from scripts.preflight import preflight
-from scripts.provenance import read_manifest
+from scripts.stages import data as data_stage
+from scripts.stages import figures as figure_stage
+from scripts.stages.assemble import check_typesettable
+from scripts.stages.data import DESCRIPTOR, find_resource, load_descriptor, process_command
+from scripts.stages.figures import plot_command
+from scripts.stages.metadata import _yaml_tree, load_metadata
+from scripts.stages.preflight import preflight
+from scripts.stages.provenance import read_manifest
 
 # The tests of this module share one built copy and run in order: on one xdist worker.
 pytestmark = pytest.mark.xdist_group("corpus")
@@ -134,7 +134,7 @@ def compile_stage(project: Path) -> None:
     """latexmk on the assembled paper, as the compile step runs it (its own process: TeX's)."""
     inputs_stage(project)
     metadata = load_metadata()
-    command = [sys.executable, "-m", "scripts.compile", "pdf", "--tex", "build/tex/paper.tex"]
+    command = [sys.executable, "-m", "scripts.stages.compile", "pdf", "--tex", "build/tex/paper.tex"]
     command += ["--source-date", metadata["build"]["source_date"], "--bibliography", metadata["bibliography"]]
     command += ["--timeout", str(metadata["build"]["latexmk_timeout_seconds"])]
     result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
@@ -183,7 +183,9 @@ def break_inputs(case: dict, project: Path) -> None:
     for change in case["changes"]:
         apply(change, project)
     if case.get("rehash"):
-        subprocess.run([sys.executable, "-m", "scripts.data", "rehash"], cwd=project, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "scripts.stages.data", "rehash"], cwd=project, check=True, capture_output=True
+        )
 
 
 def check_leaks(case: dict, shown: str, project: Path) -> None:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scripts.common import UserError, sha256_file
-from scripts.data import (
+from scripts.stages.data import (
     POLL_COLUMNS,
     check_hash,
     drop_repeat_respondents,

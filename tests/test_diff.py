@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts.commands.paper_diff import merged_bibliography
 from scripts.common import copy_project_files
-from scripts.paper_diff import merged_bibliography
 
 SECTION = "paper/sections/04-purpose-of-the-study.tex"
 
@@ -30,7 +30,7 @@ def repository(tmp_path_factory) -> Path:
 
 def paper_diff(project: Path, revision: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "scripts.paper_diff", revision], cwd=project, capture_output=True, text=True
+        [sys.executable, "-m", "scripts.commands.paper_diff", revision], cwd=project, capture_output=True, text=True
     )
 
 

@@ -17,7 +17,7 @@ from pybtex.database import parse_file
 from pypdf import PdfReader
 
 from scripts.common import ROOT
-from scripts.metadata import load_metadata
+from scripts.stages.metadata import load_metadata
 
 # The tests of this module share one built copy and run in order: on one xdist worker.
 pytestmark = pytest.mark.xdist_group("end_to_end")
@@ -181,7 +181,7 @@ def test_editing_a_section_reruns_only_compile_publish_and_lint(project):
 
 
 def test_editing_a_stage_module_reruns_that_stage(project):
-    module = project / "scripts/assemble.py"
+    module = project / "scripts/stages/assemble.py"
     module.write_text(module.read_text() + "\n# an edit to the assembly code\n")
     result = run_build(project)
     assert result.returncode == 0, result.stderr
@@ -190,7 +190,9 @@ def test_editing_a_stage_module_reruns_that_stage(project):
 
 def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
     change_first_survey_value(project, 1)
-    subprocess.run([sys.executable, "-m", "scripts.data", "rehash"], cwd=project, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "scripts.stages.data", "rehash"], cwd=project, check=True, capture_output=True
+    )
     result = run_build(project)
     assert result.returncode == 0, result.stderr
     assert jobs_run(project) == [
@@ -210,7 +212,7 @@ def test_a_second_build_in_the_same_folder_is_turned_away(project):
     section = project / "paper/sections/04-purpose-of-the-study.tex"
     section.write_text(section.read_text() + "\nA sentence that makes the first build compile.\n")
     first = subprocess.Popen(
-        [sys.executable, "-m", "scripts.build", "--cores", "1"], cwd=project, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "scripts.commands.build", "--cores", "1"], cwd=project, stdout=subprocess.PIPE, text=True
     )
     try:
         wait_for_tex(project, first)  # the first build holds the lock while it compiles
@@ -227,7 +229,7 @@ def test_a_killed_build_can_be_rerun_and_finishes(project):
     section = project / "paper/sections/04-purpose-of-the-study.tex"
     original = section.read_text()
     section.write_text(original + "\nAnother sentence, so that the killed build was compiling.\n")
-    build = subprocess.Popen([sys.executable, "-m", "scripts.build", "--cores", "1"], cwd=project)
+    build = subprocess.Popen([sys.executable, "-m", "scripts.commands.build", "--cores", "1"], cwd=project)
     wait_for_tex(project, build)
     build.send_signal(signal.SIGKILL)
     build.wait()

@@ -1,4 +1,4 @@
-"""scripts/engine.py: Snakemake without its avoidable start-up import and exit waits, same results."""
+"""scripts/commands/engine.py: Snakemake without its avoidable start-up import and exit waits, same results."""
 
 import subprocess
 import sys
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts.commands.engine import exit_status, skip_pandas_param_serialiser
 from scripts.common import ROOT
-from scripts.engine import exit_status, skip_pandas_param_serialiser
 
 RULE = (
     'rule all:\n    output: "x.txt"\n    params: option="--window-hours {hours}"\n'
@@ -33,8 +33,8 @@ def test_params_are_checked_without_importing_pandas(tmp_path):
     (tmp_path / "Snakefile").write_text(RULE.format(hours=24))
     assert engine(tmp_path).returncode == 0  # the job runs; the no-op runs below compare its params
     assert imports_pandas(tmp_path, "snakemake")  # Snakemake alone imports pandas for this check
-    assert not imports_pandas(tmp_path, "scripts.engine")
-    assert imports_pandas(tmp_path, "scripts.engine", patch="0")  # the switch turns the patch off
+    assert not imports_pandas(tmp_path, "scripts.commands.engine")
+    assert imports_pandas(tmp_path, "scripts.commands.engine", patch="0")  # the switch turns the patch off
     (tmp_path / "Snakefile").write_text(RULE.format(hours=12))
     rerun = engine(tmp_path)  # a changed param still reruns the job
     assert rerun.returncode == 0 and (tmp_path / "x.txt").read_text() == "--window-hours 12\n"
@@ -47,7 +47,7 @@ def test_exit_status(code, status):
 
 def engine(folder: Path, patch: str = "1") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "scripts.engine", "--cores", "1"],
+        [sys.executable, "-m", "scripts.commands.engine", "--cores", "1"],
         cwd=folder,
         capture_output=True,
         text=True,

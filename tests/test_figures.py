@@ -9,9 +9,9 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 from pypdf import PdfReader
 
-from scripts.data import find_resource, load_descriptor, process_command
-from scripts.figures import ILLUSTRATIVE_MARK, WATERMARK, draw, plot_command, render
-from scripts.metadata import load_metadata
+from scripts.stages.data import find_resource, load_descriptor, process_command
+from scripts.stages.figures import ILLUSTRATIVE_MARK, WATERMARK, draw, plot_command, render
+from scripts.stages.metadata import load_metadata
 
 STYLE = Path("paper/figure-style.mplstyle")
 POLL = pd.DataFrame(

@@ -15,7 +15,7 @@ import pytest
 from helpers import change_first_survey_value, run_build
 
 from scripts.common import copy_project_files
-from scripts.reproduce import compare
+from scripts.devtools.reproduce import compare
 
 
 def substitute(path: str, pattern: str, replacement: str) -> Callable[[Path], None]:
@@ -38,7 +38,9 @@ def append(path: str, text: str) -> Callable[[Path], None]:
 
 def new_raw_value(project: Path) -> None:
     change_first_survey_value(project, 0.5)
-    subprocess.run([sys.executable, "-m", "scripts.data", "rehash"], cwd=project, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "scripts.stages.data", "rehash"], cwd=project, check=True, capture_output=True
+    )
 
 
 def survey_data_made_real(project: Path) -> None:
@@ -60,7 +62,7 @@ EDITS = {
     "raw value": new_raw_value,
     "provenance status": survey_data_made_real,
     "caption": substitute("paper/metadata.yaml", r'caption: "The relevance', 'caption: "The link'),
-    "stage module": append("scripts/figures.py", "\n# An edited stage module reruns its steps.\n"),
+    "stage module": append("scripts/stages/figures.py", "\n# An edited stage module reruns its steps.\n"),
 }
 
 

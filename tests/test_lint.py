@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from pypdf import PdfWriter
 
 from scripts.common import ROOT
-from scripts.lint.__main__ import run_lint
-from scripts.lint.checks import CHECKS
-from scripts.metadata import load_metadata
+from scripts.stages.lint.__main__ import run_lint
+from scripts.stages.lint.checks import CHECKS
+from scripts.stages.metadata import load_metadata
 
 REAL = load_metadata(ROOT / "paper" / "metadata.yaml")
 WORDS_150 = " ".join(["word"] * 150)
@@ -218,7 +218,7 @@ def test_command_line_writes_reports_and_fails_only_on_errors(tmp_path):
         [
             sys.executable,
             "-m",
-            "scripts.lint",
+            "scripts.stages.lint",
             "--json",
             str(tmp_path / "r.json"),
             "--markdown",
@@ -257,8 +257,8 @@ def test_readme_lists_every_check():
 
 def test_the_workflow_split_gives_the_same_report_as_one_run(tmp_path):
     """The workflow lints the sources while TeX compiles and adds the page count after: same report."""
-    from scripts.lint import report
-    from scripts.lint.__main__ import add_page_count
+    from scripts.stages.lint import report
+    from scripts.stages.lint.__main__ import add_page_count
 
     pdf = blank_pdf(tmp_path / "paper.pdf", pages=12)
     similarity = REAL["lint"]["similarity"]

@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from scripts.common import ROOT
-from scripts.lint.__main__ import run_lint
-from scripts.lint.bibliography import data_model, missing_fields, parse_bib
-from scripts.lint.macros import defined_in, known_macros
-from scripts.lint.parse import mask_skipped, read_source
-from scripts.metadata import load_metadata
+from scripts.stages.lint.__main__ import run_lint
+from scripts.stages.lint.bibliography import data_model, missing_fields, parse_bib
+from scripts.stages.lint.macros import defined_in, known_macros
+from scripts.stages.lint.parse import mask_skipped, read_source
+from scripts.stages.metadata import load_metadata
 
 FIXTURE = ROOT / "tests" / "fixtures" / "lint" / "realworld"
 needs_tex = pytest.mark.skipif(shutil.which("kpsewhich") is None, reason="TeX Live is not installed")
@@ -238,12 +238,12 @@ def test_several_lists_in_the_research_questions_section(tmp_path):
 @needs_tex
 def test_root_lints_another_folder_from_the_command_line(tmp_path):
     folder = copy_fixture(tmp_path)
-    command = [sys.executable, "-m", "scripts.lint", "--root", str(folder), "--json", str(tmp_path / "r.json")]
+    command = [sys.executable, "-m", "scripts.stages.lint", "--root", str(folder), "--json", str(tmp_path / "r.json")]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 1  # the fixture's one P001 is an error
     assert "paper/sections/03-results.tex:3:23: error P001" in result.stdout
     assert result.stderr == ""
-    via_metadata = [sys.executable, "-m", "scripts.lint", "--metadata", str(folder / "paper/metadata.yaml")]
+    via_metadata = [sys.executable, "-m", "scripts.stages.lint", "--metadata", str(folder / "paper/metadata.yaml")]
     result = subprocess.run(via_metadata, cwd=ROOT, capture_output=True, text=True, check=False)
     assert "missing required key 'title'" in result.stderr  # the full schema, but the folder's own files
 

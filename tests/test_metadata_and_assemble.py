@@ -12,7 +12,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scripts.assemble import (
+from scripts.common import UserError
+from scripts.stages.assemble import (
     author_block,
     build_document,
     check_typesettable,
@@ -23,11 +24,10 @@ from scripts.assemble import (
     write_outputs,
     xmp_setup,
 )
-from scripts.assemble import tex as tex_text
-from scripts.common import UserError
-from scripts.data import load_descriptor
-from scripts.metadata import load_metadata, validate_metadata
-from scripts.preflight import preflight
+from scripts.stages.assemble import tex as tex_text
+from scripts.stages.data import load_descriptor
+from scripts.stages.metadata import load_metadata, validate_metadata
+from scripts.stages.preflight import preflight
 
 METADATA = load_metadata()
 EPSBS_ORDER = [

@@ -15,7 +15,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from scripts.metadata import load_metadata
+from scripts.stages.metadata import load_metadata
 
 # Document info key -> the XMP property that must hold the same value (ISO 19005-3, 6.6.2.3.1).
 INFO_TO_XMP = {

@@ -6,9 +6,9 @@ import json
 import pytest
 
 from scripts.common import UserError
-from scripts.data import DESCRIPTOR, load_descriptor
-from scripts.metadata import load_metadata
-from scripts.provenance import (
+from scripts.stages.data import DESCRIPTOR, load_descriptor
+from scripts.stages.metadata import load_metadata
+from scripts.stages.provenance import (
     build_manifest,
     document_info,
     manifest_json,
@@ -31,7 +31,11 @@ def test_manifest_round_trips_from_the_built_pdf(project):
         assert figure["sha256"] == hashlib.sha256((project / figure["file"]).read_bytes()).hexdigest()
         for path, digest in figure["raw"].items():
             assert digest == hashlib.sha256((project / path).read_bytes()).hexdigest()
-        assert set(figure["code"]) == {"scripts/data.py", "scripts/figures.py", "paper/figure-style.mplstyle"}
+        assert set(figure["code"]) == {
+            "scripts/stages/data.py",
+            "scripts/stages/figures.py",
+            "paper/figure-style.mplstyle",
+        }
         assert figure["provenance"] == "illustrative"
     assert attached["environment"]["packages"]["snakemake"] == "9.27.1"
     assert "TeX Live" in attached["environment"]["tex"]

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from scripts.common import ROOT
-from scripts.reproduce import compare, first_difference, pdf_object_at
+from scripts.devtools.reproduce import compare, first_difference, pdf_object_at
 
 PDF = b"%PDF-1.5\n1 0 obj\n<< /Type /Catalog >>\nendobj\n2 0 obj\n<< /Title (A) >>\nendobj\ntrailer\n<< /ID [<aa>] >>\n"
 
@@ -32,7 +32,7 @@ def test_compare_names_the_first_differing_output(tmp_path):
 
 def test_two_builds_in_two_folders_give_the_same_bytes():
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.reproduce", "--cores", "2"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "scripts.devtools.reproduce", "--cores", "2"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("reproducible: 18 outputs identical")  # PDF, .tex, figures, ..., the archive

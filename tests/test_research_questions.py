@@ -1,15 +1,15 @@
 """The research-question check: sentence evidence, what is no evidence, verdicts, and its measured
-precision and recall on the labelled real papers (tests/real_papers, scripts/lint/evaluate.py)."""
+precision and recall on the labelled real papers (tests/real_papers, scripts/stages/lint/evaluate.py)."""
 
 from pathlib import Path
 
 import pytest
 
 from scripts.common import ROOT
-from scripts.lint import evaluate, report, research_questions, similarity
-from scripts.lint.__main__ import run_lint
-from scripts.lint.parse import read_source
-from scripts.metadata import load_metadata
+from scripts.stages.lint import evaluate, report, research_questions, similarity
+from scripts.stages.lint.__main__ import run_lint
+from scripts.stages.lint.parse import read_source
+from scripts.stages.metadata import load_metadata
 
 REAL = load_metadata(ROOT / "paper" / "metadata.yaml")
 QUESTIONS = (
@@ -156,7 +156,7 @@ def test_scores_are_deterministic_and_offline(monkeypatch):
         assert first[0][0] > first[0][1], method
 
 
-# Measured with `python -m scripts.lint.evaluate` (README, "Lint"): precision 0.54-0.56 and recall 0.77-0.81
+# Measured with `python -m scripts.stages.lint.evaluate` (README, "Lint"): precision 0.54-0.56 and recall 0.77-0.81
 # on this paper + tests/real_papers (3 papers in branch h-lint-rq, 7 with h-lint-corpus's); the floors sit
 # just under the lower of the two.
 FLOOR = {"precision": 0.50, "recall": 0.75, "answered_with_r002": 0}

@@ -1,5 +1,5 @@
-"""The workflow on a real SLURM cluster: a throw-away single node (scripts/slurm_cluster.py), driven by
-the launcher (`python -m scripts.slurm`, what `make slurm` runs) with the project's profile.
+"""The workflow on a real SLURM cluster: a throw-away single node (scripts/devtools/slurm_cluster.py), driven by
+the launcher (`python -m scripts.commands.slurm`, what `make slurm` runs) with the project's profile.
 
 Four runs start together, each in its own copy of the project, so the module costs about as long as
 the longest of them: the PDF through SLURM, the same PDF built locally (the reference), a run whose
@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from scripts import slurm, slurm_cluster, slurm_engine
+from scripts.commands import slurm, slurm_cluster, slurm_engine
 from scripts.common import ROOT, UserError, copy_project_files
 
 # Short waits for a cluster with nothing else to do; the profile's defaults suit a real one.
@@ -123,12 +123,16 @@ def runs(cluster, tmp_path_factory):
     break_survey_value(copies["broken"])
     env = cluster.env
     started = {
-        "slurm": start_run(copies["slurm"], ["scripts.slurm", *FAST_STATUS, "build/paper.pdf"], env),
-        "local": start_run(copies["local"], ["scripts.build", "--cores", "1", "build/paper.pdf"], env),
+        "slurm": start_run(copies["slurm"], ["scripts.commands.slurm", *FAST_STATUS, "build/paper.pdf"], env),
+        "local": start_run(copies["local"], ["scripts.commands.build", "--cores", "1", "build/paper.pdf"], env),
         # One figure's chain (one job, which would publish figures/threat-perception.pdf) on broken data.
-        "broken": start_run(copies["broken"], ["scripts.slurm", *FAST_STATUS, "figures/threat-perception.pdf"], env),
+        "broken": start_run(
+            copies["broken"], ["scripts.commands.slurm", *FAST_STATUS, "figures/threat-perception.pdf"], env
+        ),
         # A job held in the queue for an hour (as on a full cluster): the run's time-out stops it.
-        "timeout": start_run(copies["timeout"], ["scripts.slurm", "build/data/poll-responses.json", *HELD], env),
+        "timeout": start_run(
+            copies["timeout"], ["scripts.commands.slurm", "build/data/poll-responses.json", *HELD], env
+        ),
     }
     return wait_for_all(started, RUN_TIMEOUT_SECONDS)
 

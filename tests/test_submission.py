@@ -5,12 +5,12 @@ import sys
 import zipfile
 from pathlib import Path
 
-from scripts.submission import Check, differing_pages, flatten, path_check, shell_escape_check
+from scripts.commands.submission import Check, differing_pages, flatten, path_check, shell_escape_check
 
 
 def run_submission(project: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "scripts.submission"], cwd=project, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "scripts.commands.submission"], cwd=project, capture_output=True, text=True, check=False
     )
 
 

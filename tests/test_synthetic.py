@@ -1,11 +1,11 @@
-"""The synthetic-paper generator behind the scaling benchmark (scripts/synthetic.py)."""
+"""The synthetic-paper generator behind the scaling benchmark (scripts/devtools/synthetic.py)."""
 
 import hashlib
 
-from scripts.data import DESCRIPTOR, load_descriptor
-from scripts.metadata import load_metadata
-from scripts.preflight import preflight
-from scripts.synthetic import make_synthetic
+from scripts.devtools.synthetic import make_synthetic
+from scripts.stages.data import DESCRIPTOR, load_descriptor
+from scripts.stages.metadata import load_metadata
+from scripts.stages.preflight import preflight
 
 
 def test_a_paper_three_times_the_size_is_a_valid_project(tmp_path):

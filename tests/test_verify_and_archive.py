@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import change_first_survey_value
 
-from scripts.archive import (
+from scripts.commands.archive import (
     check_sums,
     debian_packages,
     installed_files_sha256,
@@ -23,7 +23,7 @@ from scripts.archive import (
     pack,
     sha256sums,
 )
-from scripts.verify import FigureResult, figure_problems
+from scripts.commands.verify import FigureResult, figure_problems
 
 # The tests of this module share one built copy and run in order: on one xdist worker.
 pytestmark = pytest.mark.xdist_group("verify_and_archive")
@@ -78,7 +78,7 @@ def test_the_debian_package_list_is_the_one_install_tex_uses(tmp_path):
         (tools / tool).symlink_to(shutil.which(tool))
     (tools / "id").write_text("#!/bin/sh\necho 1000\n")
     (tools / "id").chmod(0o755)
-    script = Path(__file__).parent.parent / "scripts/install-tex.sh"
+    script = Path(__file__).parent.parent / "scripts/setup/install-tex.sh"
     ran = subprocess.run(["/bin/bash", script], env={"PATH": str(tools)}, capture_output=True, text=True)
     assert ran.returncode == 1
     hint = ran.stderr.splitlines()[1]
@@ -103,7 +103,7 @@ def test_installed_files_sha256_ignores_scripts_and_pip_bookkeeping():
 
 
 def test_media_types_are_fixed_here_and_fall_back_on_the_bytes():
-    assert media_type("scripts/rules/build.smk", b"rule x:") == "text/x-python"
+    assert media_type("scripts/workflow/rules/build.smk", b"rule x:") == "text/x-python"
     assert media_type(".ci/run", b"#!/bin/sh") == "text/x-shellscript"
     assert media_type("LICENSE", b"MIT") == "text/plain"
     assert media_type("colour.icc", b"\xff\xfe\x00\x80") == "application/octet-stream"
@@ -141,7 +141,7 @@ def test_figure_problems():
 
 @pytest.fixture(scope="module")
 def archive(project) -> Path:
-    built = run(project, "scripts.build", "archive", "--cores", "2")
+    built = run(project, "scripts.commands.build", "archive", "--cores", "2")
     assert built.returncode == 0, built.stderr
     (path,) = (project / "build/archive").glob("*.tar.gz")
     return path
@@ -214,13 +214,13 @@ def test_the_rocrate_library_reads_the_crate_back(archive, tmp_path):
 
 
 def test_archiving_twice_gives_the_same_bytes(project, archive, tmp_path):
-    again = run(project, "scripts.archive", "pack", "--out", str(tmp_path / "again.tar.gz"))
+    again = run(project, "scripts.commands.archive", "pack", "--out", str(tmp_path / "again.tar.gz"))
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "again.tar.gz").read_bytes() == archive.read_bytes()
 
 
 def test_verify_archive_rebuilds_the_same_pdf(project, archive):
-    checked = run(project, "scripts.archive", "verify", str(archive), "--cores", "2")
+    checked = run(project, "scripts.commands.archive", "verify", str(archive), "--cores", "2")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "PASS rebuilt PDF is byte-identical" in checked.stdout
 
@@ -234,14 +234,14 @@ def test_a_tampered_archive_fails_and_names_the_file(project, archive, tmp_path)
             if member.name.endswith("data/raw/threat_survey.csv"):
                 data = data.replace(b"40.2", b"40.3", 1)  # one byte
             out.addfile(member, io.BytesIO(data))
-    checked = run(project, "scripts.archive", "verify", str(tampered))
+    checked = run(project, "scripts.commands.archive", "verify", str(tampered))
     assert checked.returncode == 1
     assert "FAIL data/raw/threat_survey.csv: altered" in checked.stdout
     assert "not rebuilt" in checked.stdout
 
 
 def test_verify_archive_of_a_missing_file_is_one_readable_line(project):
-    checked = run(project, "scripts.archive", "verify", "no-such.tar.gz")
+    checked = run(project, "scripts.commands.archive", "verify", "no-such.tar.gz")
     assert checked.returncode == 1
     assert checked.stderr.startswith("error: no-such.tar.gz: archive not found")
     assert "Traceback" not in checked.stderr
@@ -260,7 +260,7 @@ def test_snakemake_report_registers_the_figures_and_the_pdf(project):
 
 
 def test_verify_passes_for_the_paper_as_built(project):
-    checked = run(project, "scripts.verify", "--cores", "2")
+    checked = run(project, "scripts.commands.verify", "--cores", "2")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "verify: PASS neutrality-poll: identical" in checked.stdout
     assert "verify: PASS threat-perception: identical" in checked.stdout
@@ -273,7 +273,7 @@ def test_verify_passes_for_the_paper_as_built(project):
 
 
 def test_verify_a_pdf_without_manifest_fails(project):
-    checked = run(project, "scripts.verify", "--pdf", "figures/neutrality-poll.pdf", "--cores", "2")
+    checked = run(project, "scripts.commands.verify", "--pdf", "figures/neutrality-poll.pdf", "--cores", "2")
     assert checked.returncode == 1
     assert "has no attached manifest.json" in checked.stdout
     assert checked.stdout.count("the PDF's manifest does not list this figure") == 2
@@ -281,15 +281,15 @@ def test_verify_a_pdf_without_manifest_fails(project):
 
 def test_a_changed_raw_value_fails_verify_for_exactly_that_figure(project):
     change_first_survey_value(project, 50)
-    unrecorded = run(project, "scripts.verify", "--cores", "2")
+    unrecorded = run(project, "scripts.commands.verify", "--cores", "2")
     assert unrecorded.returncode == 1
     assert re.search(
         r"FAIL threat-perception: data/raw/threat_survey.csv: sha256 \w+ does not match", unrecorded.stdout
     )
     assert "PASS neutrality-poll" in unrecorded.stdout
 
-    run(project, "scripts.data", "rehash")  # the author records the change, but does not rebuild
-    checked = run(project, "scripts.verify", "--cores", "2")
+    run(project, "scripts.stages.data", "rehash")  # the author records the change, but does not rebuild
+    checked = run(project, "scripts.commands.verify", "--cores", "2")
     assert checked.returncode == 1
     assert "PASS neutrality-poll: identical" in checked.stdout
     assert "FAIL threat-perception: the PDF was built from another data/raw/threat_survey.csv" in checked.stdout

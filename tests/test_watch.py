@@ -1,7 +1,7 @@
 """`make watch` on a copy of the built project: real file edits, waited for with generous time-outs.
 
 The watcher's first build (a no-op), then a sentence (fast path), a broken edit, a new citation (the
-workflow), and Ctrl-C. Speed is measured in scripts/benchmark.py, not here.
+workflow), and Ctrl-C. Speed is measured in scripts/devtools/benchmark.py, not here.
 """
 
 import queue
@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from scripts.watch import (
+from scripts.commands.watch import (
     Pause,
     driver,
     is_ignored,
@@ -36,11 +36,11 @@ def pdf_text(project: Path) -> str:
 
 
 class Watcher:
-    """`python -m scripts.watch` with its output read line by line on a thread."""
+    """`python -m scripts.commands.watch` with its output read line by line on a thread."""
 
     def __init__(self, project: Path) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "scripts.watch", "--cores", "2"],
+            [sys.executable, "-m", "scripts.commands.watch", "--cores", "2"],
             cwd=project,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

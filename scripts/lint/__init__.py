@@ -1,4 +1,0 @@
-"""Lint the paper's structure: research questions, journal template, citations, figures.
-
-`python -m scripts.lint` (see `__main__`); the checks and their codes are listed in `checks.CHECKS`.
-"""

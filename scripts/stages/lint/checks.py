@@ -1,0 +1,363 @@
+"""The lint's checks. Each returns Findings; none raises on bad input (bad input is a finding)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scripts.stages.lint.bibliography import Entry, data_model, missing_fields, parse_bib
+from scripts.stages.lint.macros import KnownMacros
+from scripts.stages.lint.parse import CITE_MACROS, INCLUDE_MACROS, MULTICITE_MACROS, REF_MACROS, Source, latex_context
+from scripts.stages.metadata import METADATA, figure_path, yaml_line
+
+# code: (default severity, one-line description). Codes are stable; README.md lists them.
+CHECKS: dict[str, tuple[str, str]] = {
+    "P001": ("error", "a section file does not parse as LaTeX (e.g. unbalanced braces)"),
+    "P002": ("error", "a section file is not UTF-8"),
+    "P003": ("warning", "a macro that neither LaTeX, the paper's packages, its own files nor lint.known_macros define"),
+    "P004": ("error", "a section file named in the metadata does not exist"),
+    "P005": ("error", "a file named by \\input, \\include or \\subfile does not exist"),
+    "T001": ("error", "a section the journal requires is missing"),
+    "T002": ("error", "the required sections are not in the journal's order"),
+    "T003": ("error", "a required section is empty"),
+    "T004": ("warning", "the abstract's word count is outside the journal's range"),
+    "T005": ("warning", "the title has more words than the journal allows"),
+    "T006": ("warning", "the number of keywords is outside the journal's range"),
+    "T007": ("warning", "the PDF's page count is outside the journal's range"),
+    "T008": ("warning", "a section that is neither required nor optional in the template"),
+    "R001": ("error", "the Research Questions section states no questions (no \\item list)"),
+    "R002": ("error", "a research question is addressed in none of the answer sections (Findings, Conclusion)"),
+    "R003": ("warning", "a research question is only weakly addressed in an answer section"),
+    "R004": ("error", "an \\addresses{...} marker names an unknown research question"),
+    "C001": ("error", "a citation key is not in the bibliography"),
+    "C002": ("warning", "a bibliography entry is never cited"),
+    "C003": ("warning", "a bibliography entry lacks a field its type requires"),
+    "C004": ("info", "a bibliography entry is marked unresolved (the work was not identified)"),
+    "C005": ("error", "a bibliography key is defined twice"),
+    "C006": ("warning", "two bibliography entries describe the same work (same DOI, or same title and year)"),
+    "C007": ("warning", "an author-year citation typed as plain text instead of a citation command"),
+    "B001": ("error", "the bibliography does not parse"),
+    "S001": ("error", "a section id under lint: names no section of the paper"),
+    "S002": ("warning", "the Research Questions section holds several lists; only the first is read"),
+    "X001": ("warning", "a figure is never referenced in the text"),
+    "X002": ("error", "a reference to a label that is not defined"),
+    "X003": ("error", "a figure without a caption or a source note"),
+    "X004": ("error", "an included graphics file is missing, or made by no rule and not declared static"),
+    "X005": ("error", "a figure is placed twice, never, or under an unknown id"),
+}
+
+_NAME = r"[A-Z][\w'’\-]+(?: (?:&|and) [A-Z][\w'’\-]+| et al\.?)?"
+_YEAR = r"(?:1[89]|20)\d\d[a-z]?"
+PLAIN_CITATION = re.compile(rf"\((?:[^()]*?; )?(?P<cite>{_NAME},? {_YEAR})|(?P<narrative>\b{_NAME} \({_YEAR}\))")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    col: int
+    severity: str
+    code: str
+    message: str
+
+
+@dataclass
+class Coverage:
+    """Where each research question is addressed: per section, the best paragraphs and their scores."""
+
+    questions: list[dict[str, Any]] = field(default_factory=list)  # id, text, file, line
+    matches: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # id -> section -> best
+
+
+def finding(code: str, path: str, line: int, message: str, col: int = 1) -> Finding:
+    return Finding(path, line, col, CHECKS[code][0], code, message)
+
+
+def metadata_finding(code: str, keys: list[str | int], message: str, meta: Path = METADATA) -> Finding:
+    """A finding about the metadata file, at the line of the key it is about."""
+    return finding(code, meta.as_posix(), yaml_line(meta, keys) or 1, message)
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+def source_problems(sources: dict[str, Source]) -> list[Finding]:
+    return [finding(p.code, p.path or s.path, p.line, p.message, p.col) for s in sources.values() for p in s.problems]
+
+
+def unknown_macros(sources: dict[str, Source], known: KnownMacros) -> list[Finding]:
+    """P003: a macro that nothing the paper loads or defines provides. Control symbols (\\%, \\&, \\,) are
+    the kernel's; pylatexenc's own list of LaTeX macros counts as known too."""
+    context = latex_context()
+    missing = ", ".join(name.removesuffix(".sty") for name in known.not_installed)
+    hint = f" (not installed here, so not read: {missing})" if missing else ""
+    return [
+        finding("P003", m.path, m.line, f"unknown macro \\{m.name}: TeX fails unless a package defines it{hint}", m.col)
+        for s in sources.values()
+        for m in s.macros
+        if m.name.isalpha() and m.name not in known and context.get_macro_spec(m.name) is None
+    ]
+
+
+def missing_files(metadata: dict[str, Any], root: Path, meta: Path = METADATA) -> list[Finding]:
+    return [
+        metadata_finding("P004", ["sections", i, "file"], f"{s['file']} does not exist", meta)
+        for i, s in enumerate(metadata["sections"])
+        if not (root / s["file"]).is_file()
+    ]
+
+
+def settings(metadata: dict[str, Any], sources: dict[str, Source], meta: Path = METADATA) -> list[Finding]:
+    """S001: every section id named under lint: is a section of the paper (else the checks that use it
+    would silently do nothing); S002: the Research Questions section holds one list."""
+    ids = {section["id"] for section in metadata["sections"]}
+    lint, found = metadata["lint"], []
+    for key in ("research_questions_section", "coverage_sections", "answer_sections"):
+        named = lint.get(key)
+        for index, section_id in enumerate([named] if isinstance(named, str) else named or []):
+            if section_id not in ids:
+                where = ["lint", key] if isinstance(named, str) else ["lint", key, index]
+                message = f"lint.{key} names '{section_id}', which is not a section id ({', '.join(sorted(ids))})"
+                found.append(metadata_finding("S001", where, message, meta))
+    questions = sources.get(lint.get("research_questions_section", ""))
+    if questions is not None and questions.lists > 1:
+        message = (
+            f"the Research Questions section holds {questions.lists} lists; only the first is read as the "
+            "questions: merge them into one itemize/enumerate list"
+        )
+        where = questions.items_path or questions.path
+        found.append(finding("S002", where, questions.items[0][0] if questions.items else 1, message))
+    return found
+
+
+# --- journal template ------------------------------------------------------------------------
+
+
+def template(metadata: dict[str, Any], sources: dict[str, Source], meta: Path = METADATA) -> list[Finding]:
+    settings, found = metadata["lint"], []
+    ids = [s["id"] for s in metadata["sections"]]
+    required = settings["required_sections"]
+    found += [
+        metadata_finding("T001", ["sections"], f"required section '{n}' is missing", meta)
+        for n in required
+        if n not in ids
+    ]
+    present = [name for name in ids if name in required]
+    expected = [name for name in required if name in ids]
+    if present != expected:
+        order = f"sections in order {', '.join(present)}; the journal's order is {', '.join(expected)}"
+        found.append(metadata_finding("T002", ["sections"], order, meta))
+    allowed = set(required) | set(settings.get("optional_sections", []))
+    found += [
+        metadata_finding("T008", ["sections", i], f"section '{name}' is not in the template", meta)
+        for i, name in enumerate(ids)
+        if allowed and name not in allowed  # a paper folder without a template (--root) has no T008
+    ]
+    for section in metadata["sections"]:
+        source = sources.get(section["id"])
+        content = [m for m in source.macros if m.name not in INCLUDE_MACROS] if source is not None else []
+        if section["id"] in required and source is not None and not source.paragraphs and not content:
+            found.append(finding("T003", source.path, 1, f"section '{section['title']}' is empty"))
+    return found + journal_limits(metadata, meta)
+
+
+def journal_limits(metadata: dict[str, Any], meta: Path = METADATA) -> list[Finding]:
+    """T004-T006: the abstract, title and keywords against the journal's ranges (when the metadata has them:
+    a paper linted with --root may give only its sections)."""
+    settings, found = metadata["lint"], []
+    if "abstract" in metadata:
+        low, high = settings["abstract_words"]
+        words = len(metadata["abstract"].split())
+        if not low <= words <= high:
+            message = f"abstract has {words} words; the journal asks for {low}-{high}"
+            found.append(metadata_finding("T004", ["abstract"], message, meta))
+    if "title" in metadata:
+        title_words, most = len(metadata["title"].split()), settings["title_max_words"]
+        if title_words > most:
+            message = f"title has {title_words} words; the journal asks for at most {most}"
+            found.append(metadata_finding("T005", ["title"], message, meta))
+    if "keywords" in metadata:
+        low, high = settings["keywords"]
+        if not low <= len(metadata["keywords"]) <= high:
+            message = f"{len(metadata['keywords'])} keywords; the journal asks for {low}-{high}"
+            found.append(metadata_finding("T006", ["keywords"], message, meta))
+    return found
+
+
+def page_limits(metadata: dict[str, Any], pages: int | None) -> list[Finding]:
+    """T007, the one check that needs the built PDF (the workflow runs it after the others)."""
+    low, high = metadata["lint"]["pages"]
+    if pages is None or low <= pages <= high:
+        return []
+    return [finding("T007", "build/paper.pdf", 1, f"the PDF has {pages} pages; the journal asks for {low}-{high}")]
+
+
+# --- citations ----------------------------------------------------------------------------------
+
+
+def cited_keys(sources: dict[str, Source]) -> list[tuple[str, str, int, int]]:
+    """(key, file, line, col) of every citation (\\nocite{*} gives the key '*')."""
+    keys = []
+    for source in sources.values():
+        for macro in source.macros:
+            if macro.name in CITE_MACROS | MULTICITE_MACROS:
+                for argument in macro.arguments:
+                    keys += [(k.strip(), macro.path, macro.line, macro.col) for k in argument.split(",") if k.strip()]
+    return keys
+
+
+def bibliography(path: Path, shown_path: str) -> tuple[list[Entry] | None, list[Finding]]:
+    """The entries of a .bib file and the findings about reading it (B001, C005); never raises or prints."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [finding("B001", shown_path, 1, "bibliography file not found")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return None, [finding("B001", shown_path, raw[: err.start].count(b"\n") + 1, "not UTF-8; save it as UTF-8")]
+    entries, repeats, errors = parse_bib(text, data_model())
+    found = [
+        finding("C005", shown_path, line, f"key '{key}' is already defined on line {was}") for key, line, was in repeats
+    ]
+    found += [finding("B001", shown_path, line, message) for line, message in errors]
+    return entries, found
+
+
+def with_parents(keys: set[str], entries: list[Entry]) -> set[str]:
+    """The cited keys and every entry they use through crossref or xdata (biblatex prints or reads those)."""
+    by_key = {entry.key.lower(): entry for entry in entries}
+    used, todo = set(keys), list(keys)
+    while todo:
+        entry = by_key.get(todo.pop())
+        if entry is None:
+            continue
+        parents = [entry.raw.fields.get("crossref", ""), *entry.raw.fields.get("xdata", "").split(",")]
+        for parent in (p.strip().lower() for p in parents if p.strip()):
+            if parent not in used:
+                used.add(parent)
+                todo.append(parent)
+    return used
+
+
+def entry_identity(entry: Entry) -> str:
+    fields = entry.raw.fields
+    doi = fields.get("doi", "").lower().strip()
+    if doi:
+        return doi
+    title = re.sub(r"[^a-z0-9]", "", fields.get("title", "").lower())
+    year = fields.get("year", "") or fields.get("date", "")[:4]
+    return f"{title}:{year}" if title else ""
+
+
+def citations(sources: dict[str, Source], bib_path: Path, shown_path: str) -> list[Finding]:
+    entries, found = bibliography(bib_path, shown_path)
+    cited = cited_keys(sources)
+    for source in sources.values():
+        for paragraph in source.paragraphs:
+            for match in PLAIN_CITATION.finditer(paragraph.text):
+                text = match["cite"] or match["narrative"]
+                message = f"'{text}' looks like a citation typed as text; use \\parencite or \\textcite"
+                found.append(finding("C007", paragraph.path or source.path, paragraph.line, message))
+    if entries is None:
+        return found
+    known = {entry.key.lower() for entry in entries}
+    found += [
+        finding("C001", path, line, f"citation key '{key}' is not in {shown_path}", col)
+        for key, path, line, col in cited
+        if key != "*" and key.lower() not in known
+    ]
+    cited_set = with_parents({key.lower() for key, *_ in cited}, entries)
+    model = data_model()
+    lacking: dict[str, list[str]] = {}
+    for lacking_entry, what in missing_fields(entries, model) if model else []:
+        lacking.setdefault(lacking_entry.key, []).append(what)
+    works: dict[str, str] = {}
+    for entry in entries:
+        if "*" not in cited_set and entry.key.lower() not in cited_set:  # \nocite{*} cites every entry
+            found.append(finding("C002", shown_path, entry.line, f"entry '{entry.key}' is never cited"))
+        if "unresolved" in entry.raw.fields.get("keywords", "").lower():
+            message = f"entry '{entry.key}' is unresolved: only author and year are known"
+            found.append(finding("C004", shown_path, entry.line, message))
+        else:
+            found += [
+                finding("C003", shown_path, entry.line, f"@{entry.type} '{entry.key}' lacks {what}")
+                for what in lacking.get(entry.key, [])
+            ]
+        identity = entry_identity(entry)
+        if identity and identity in works:
+            message = f"entries '{works[identity]}' and '{entry.key}' describe the same work"
+            found.append(finding("C006", shown_path, entry.line, message))
+        if identity:
+            works.setdefault(identity, entry.key)
+    return found
+
+
+def astuple_tail(item: Finding) -> tuple[int, int, str, str, str]:
+    return item.line, item.col, item.severity, item.code, item.message
+
+
+# --- figures and cross-references -----------------------------------------------------------------
+
+
+GRAPHICS_EXTENSIONS = ("", ".pdf", ".png", ".jpg", ".jpeg", ".eps")  # what \\includegraphics tries
+
+
+def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, meta: Path = METADATA) -> list[Finding]:
+    settings, found = metadata["lint"], []
+    figure_ids = [f["id"] for f in metadata.get("figures", [])]
+    macros = [(m.path or s.path, m) for s in sources.values() for m in s.macros]
+    labels = {f"fig:{i}" for i in figure_ids} | {f"sec:{s['id']}" for s in metadata["sections"]}
+    labels |= {m.arguments[0] for _, m in macros if m.name == "label" and m.arguments}
+    referenced = set()
+    for path, macro in macros:
+        if macro.name in REF_MACROS:
+            for key in (k.strip() for a in macro.arguments for k in a.split(",")):
+                referenced.add(key)
+                if key not in labels:
+                    found.append(
+                        finding("X002", path, macro.line, f"\\{macro.name}{{{key}}}: no such label", macro.col)
+                    )
+    placed: dict[str, list[tuple[str, int]]] = {}
+    static = set(settings.get("static_graphics", []))
+    for path, macro in macros:
+        if macro.name == "PaperFigure" and macro.arguments:
+            figure_id = macro.arguments[0].strip()
+            placed.setdefault(figure_id, []).append((path, macro.line))
+            if figure_id not in figure_ids:
+                message = f"\\PaperFigure{{{figure_id}}}: no figure '{figure_id}' in {METADATA}"
+                found.append(finding("X005", path, macro.line, message, macro.col))
+        if macro.name == "includegraphics" and macro.arguments:
+            graphic = macro.arguments[-1].strip()
+            workflow = "figures" in metadata  # a folder linted with --root has no workflow making figures
+            if workflow and graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:
+                message = f"{graphic} is made by no workflow rule; declare it in lint.static_graphics"
+                found.append(finding("X004", path, macro.line, message, macro.col))
+            elif not any((root / f"{graphic}{ext}").exists() for ext in GRAPHICS_EXTENSIONS):
+                found.append(finding("X004", path, macro.line, f"{graphic} does not exist", macro.col))
+    for index, figure in enumerate(metadata.get("figures", [])):
+        where = ["figures", index]
+        if not placed.get(figure["id"]):
+            message = f"figure '{figure['id']}' is never placed: add \\PaperFigure{{{figure['id']}}} to a section"
+            found.append(metadata_finding("X005", where, message, meta))
+        elif len(placed[figure["id"]]) > 1:
+            found.append(finding("X005", *placed[figure["id"]][1], f"figure '{figure['id']}' is placed twice"))
+        if f"fig:{figure['id']}" not in referenced:
+            message = f"figure '{figure['id']}' is never referenced in the text: add \\ref{{fig:{figure['id']}}}"
+            found.append(metadata_finding("X001", where, message, meta))
+        for part in ("caption", "source"):
+            if not str(figure.get(part, "")).strip():
+                found.append(metadata_finding("X003", where, f"figure '{figure['id']}' has no {part}", meta))
+    return found
+
+
+def apply_settings(findings: list[Finding], overrides: dict[str, dict[str, str]]) -> list[Finding]:
+    """Change the severity of findings, or drop them, as the paper's settings say (lint.checks)."""
+    result = set()
+    for item in findings:
+        severity = overrides.get(item.code, {}).get("severity", item.severity)
+        if severity != "off":
+            result.add(Finding(item.path, item.line, item.col, severity, item.code, item.message))
+    return sorted(result, key=lambda f: (f.path, f.line, f.col, f.code, f.message))

@@ -1,0 +1,572 @@
+"""Read section files with a real LaTeX parser (pylatexenc): paragraphs, plain text, macros, positions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+from pylatexenc.latexwalker import (
+    LatexCharsNode,
+    LatexCommentNode,
+    LatexEnvironmentNode,
+    LatexGroupNode,
+    LatexMacroNode,
+    LatexMathNode,
+    LatexWalker,
+    LatexWalkerParseError,
+    get_default_latex_context_db,
+)
+from pylatexenc.macrospec import LatexContextDb, MacroSpec
+
+# Citation commands of biblatex and natbib (with their capitalised and starred forms): each takes
+# optional [pre][post] notes and one {key,key} argument.
+_CITE_BASE = (
+    "cite", "parencite", "textcite", "autocite", "footcite", "footcitetext", "smartcite", "supercite",
+    "citep", "citet", "citealp", "citealt", "citeauthor", "citeyear", "citeyearpar", "citetitle",
+    "citedate", "citeurl", "fullcite", "footfullcite",
+)  # fmt: skip
+CITE_MACROS = {*_CITE_BASE, *(name[0].upper() + name[1:] for name in _CITE_BASE), "nocite"}
+# Multi-cite commands: \cites(pre)(post)[pre][post]{a}[pre][post]{b}...
+MULTICITE_MACROS = {
+    f"{name}cites" for name in ("", "paren", "text", "auto", "foot", "smart", "super", "Paren", "Text", "Auto", "Smart")
+}
+REF_MACROS = {"ref", "autoref", "cref", "Cref", "pageref", "nameref", "eqref", "vref", "Vref", "labelcref"}
+INCLUDE_MACROS = {"input", "include", "subfile"}
+# Macros this project defines (paper/epsbs.sty) or uses from biblatex, with how they take arguments (pylatexenc
+# needs that to read their arguments; whether a macro exists at all is scripts/stages/lint/macros.py's job).
+PROJECT_MACROS = {
+    "PaperFigure": "{",
+    "addresses": "{",
+    "printbibliography": "[",
+    "noindent": "",
+    "textsuperscript": "{",
+    "IllustrativeDataNote": "{",
+    "subfile": "{",
+    "label": "[{",  # cleveref's \label[type]{key}
+    "@": "",  # LaTeX's sentence-end marker after a capital ("the EU\@. Hence")
+    **{name: "*[[{" for name in CITE_MACROS},
+    **{name: "" for name in MULTICITE_MACROS},
+}
+# Environments whose content TeX does not typeset as text (blanked before parsing; positions are kept).
+SKIPPED_ENVIRONMENTS = (
+    "verbatim", "verbatim*", "Verbatim", "Verbatim*", "BVerbatim", "LVerbatim", "lstlisting", "minted", "comment",
+    "filecontents", "filecontents*",
+)  # fmt: skip
+TEXT_ARGUMENT_MACROS = {"textit", "textbf", "emph", "textsc", "textsuperscript", "enquote", "mbox", "text"}
+
+
+class _NoSpecialsContext(LatexContextDb):
+    """A context without "specials" (~, --, ``), which the lint does not need: pylatexenc tests for them at
+    every character, which was a quarter of the parsing time."""
+
+    def test_for_specials(self, s, pos, parsing_state=None):
+        return None
+
+
+@cache
+def latex_context() -> LatexContextDb:
+    """pylatexenc's macros and environments plus this project's, in one category (looked up per macro)."""
+    default = get_default_latex_context_db()
+    macros = {spec.macroname: spec for c in reversed(default.category_list) for spec in default.d[c]["macros"].values()}
+    macros |= {name: MacroSpec(name, spec) for name, spec in PROJECT_MACROS.items()}
+    environments = {
+        spec.environmentname: spec
+        for category in reversed(default.category_list)
+        for spec in default.d[category]["environments"].values()
+    }
+    context = _NoSpecialsContext()
+    context.add_context_category("lint", macros=macros.values(), environments=environments.values())
+    return context
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the source itself, found while reading it."""
+
+    line: int
+    col: int
+    code: str
+    message: str
+    path: str = ""  # the file it is in, when it is an included file
+
+
+@dataclass
+class Macro:
+    name: str
+    line: int
+    col: int
+    arguments: list[str]  # the text of each {…} argument (for \parencites: every following group)
+    path: str = ""  # the file it is in (a section file or a file it includes)
+
+
+@dataclass
+class Paragraph:
+    line: int
+    text: str  # plain text, citations and references removed
+    addresses: list[str] = field(default_factory=list)  # ids named by \addresses{…} markers
+    path: str = ""  # the file it is in (a section file or a file it includes)
+
+
+@dataclass
+class Source:
+    r"""A section file, with what the files it includes (\input, \include, \subfile) contain, in place."""
+
+    path: str
+    text: str
+    macros: list[Macro]
+    paragraphs: list[Paragraph]
+    problems: list[Problem]
+    items: list[tuple[int, str, str | None]]  # (line, plain text, \label) of each \item of the first list
+    lists: int = 0  # itemize/enumerate lists that are not inside another list
+    items_path: str = ""  # the file the items are in (an included file when the list is there)
+    included: list[Source] = field(default_factory=list)
+
+
+def decode(path: str, data: bytes) -> tuple[str, list[Problem]]:
+    """UTF-8 text; a file that is not UTF-8 is a problem at the line of its first bad byte."""
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        problem = Problem(line, 0, "P002", f"not UTF-8 (byte 0x{data[err.start]:02x}); save the file as UTF-8")
+        return data.decode("utf-8", errors="replace"), [problem]
+
+
+SKIPPED = "\x00"  # fills what TeX does not typeset: not a space, so a skipped listing does not end a paragraph
+
+
+def _blank(text: str, start: int, end: int, filler: str = " ") -> str:
+    """`text` with [start, end) turned into `filler`, keeping newlines so that every position stays put."""
+    return text[:start] + re.sub(r"[^\n]", filler, text[start:end]) + text[end:]
+
+
+_SKIP_START = re.compile(
+    r"(?<!\\)%[^\n]*"  # a comment: nothing in it starts a skipped region
+    r"|\\begin\s*\{(?P<env>" + "|".join(re.escape(e) for e in SKIPPED_ENVIRONMENTS) + r")\}"
+    r"|\\(?P<verb>verb\*?|lstinline|mintinline|mint)(?![A-Za-z])"
+    r"|\\(?P<iffalse>iffalse)(?![A-Za-z])"
+)
+_CONDITIONAL = re.compile(r"(?<!\\)%[^\n]*|\\(if[A-Za-z@]*|fi|else)(?![A-Za-z@])")
+
+
+def _end_of_inline_verbatim(text: str, start: int, name: str) -> int:
+    """End of \\verb|...|, \\lstinline[opts]{...} or \\mintinline{lang}{...} starting after the macro name."""
+    index = start
+    if name.startswith("verb") or name == "lstinline":
+        index = re.compile(r"\s*(\[[^\]]*\])?").match(text, index).end()
+    elif name in ("mintinline", "mint"):
+        index = re.compile(r"\s*(\[[^\]]*\])?\s*\{[^}]*\}").match(text, index).end()
+    if index >= len(text):
+        return len(text)
+    delimiter = "}" if text[index] == "{" else text[index]
+    close = text.find(delimiter, index + 1)
+    newline = text.find("\n", index + 1)
+    if close < 0 or (0 <= newline < close):  # TeX: a \verb cannot span lines
+        return newline if newline >= 0 else len(text)
+    return close + 1
+
+
+def _end_of_false_branch(text: str, start: int) -> tuple[int, int]:
+    """(where the skipped \\iffalse branch ends, where typesetting resumes): at the matching \\else or \\fi."""
+    depth = 0
+    for match in _CONDITIONAL.finditer(text, start):
+        name = match[1]
+        if name is None:
+            continue
+        if name.startswith("if"):
+            depth += 1
+        elif name == "fi" and depth:
+            depth -= 1
+        elif depth == 0:  # \fi or \else of the \iffalse itself
+            return match.start(), match.start() if name == "fi" else match.end()
+    return len(text), len(text)
+
+
+def mask_skipped(text: str) -> str:
+    """The text without what TeX does not typeset as text (verbatim-like environments, \\verb, comment
+    environments, \\iffalse...\\fi), blanked in place so that lines and columns stay the same."""
+    index = 0
+    while match := _SKIP_START.search(text, index):
+        if match["env"]:
+            end = re.compile(r"\\end\s*\{" + re.escape(match["env"]) + r"\}").search(text, match.end())
+            stop = end.end() if end else len(text)
+            text, index = _blank(text, match.start(), stop, SKIPPED), stop
+        elif match["verb"]:
+            stop = _end_of_inline_verbatim(text, match.end(), match["verb"])
+            text, index = _blank(text, match.start(), stop, SKIPPED), stop
+        elif match["iffalse"]:
+            stop, resume = _end_of_false_branch(text, match.end())
+            text, index = _blank(text, match.start(), resume, SKIPPED), max(resume, match.end())
+        else:
+            index = match.end()
+    return text
+
+
+def _walker(text: str, tolerant: bool) -> LatexWalker:
+    return LatexWalker(text, latex_context=latex_context(), tolerant_parsing=tolerant)
+
+
+def _walk(nodes, walker: LatexWalker) -> Iterator[tuple[LatexMacroNode, list]]:
+    """Every macro node with the node list it stands in, depth first, in source order."""
+    for node in nodes or []:
+        if node is None:
+            continue
+        if isinstance(node, LatexMacroNode):
+            yield node, nodes
+            for argument in (node.nodeargd.argnlist if node.nodeargd else []) or []:
+                if argument is not None:
+                    yield from _walk([argument], walker)
+        elif isinstance(node, LatexGroupNode | LatexEnvironmentNode):
+            yield from _walk(node.nodelist, walker)
+            if isinstance(node, LatexEnvironmentNode) and node.nodeargd:
+                yield from _walk([a for a in node.nodeargd.argnlist or [] if a is not None], walker)
+
+
+_OPTIONS = re.compile(r"(\s*(\[[^\]]*\]|\([^)]*\)))+\s*")  # [pre][post] or (pre)(post) between multi-cite groups
+
+
+def _group_text(node) -> str:
+    return node.latex_verbatim()[1:-1] if isinstance(node, LatexGroupNode) else node.latex_verbatim()
+
+
+def _following_groups(siblings: list, node) -> list[str]:
+    """The {…} groups after a \\parencites-like macro, skipping [..] options between them."""
+    groups = []
+    for sibling in siblings[siblings.index(node) + 1 :]:
+        if isinstance(sibling, LatexGroupNode):
+            groups.append(_group_text(sibling))
+        elif isinstance(sibling, LatexCharsNode) and _OPTIONS.fullmatch(sibling.chars):
+            continue
+        else:
+            break
+    return groups
+
+
+def macros_of(nodes, walker: LatexWalker) -> list[Macro]:
+    found = []
+    for node, siblings in _walk(nodes, walker):
+        line, col = walker.pos_to_lineno_colno(node.pos)
+        if node.macroname in MULTICITE_MACROS:
+            arguments = _following_groups(siblings, node)
+        else:
+            arguments = [
+                _group_text(a)
+                for a in (node.nodeargd.argnlist if node.nodeargd else []) or []
+                if isinstance(a, LatexGroupNode) and a.delimiters[0] == "{"  # not [options]
+            ]
+        found.append(Macro(node.macroname, line, col + 1, arguments))
+    return found
+
+
+def plain_text(nodes) -> str:
+    """The words a reader sees, without citations, references, comments or maths."""
+    parts: list[str] = []
+    skip_groups = False
+    for node in nodes or []:
+        if node is None or isinstance(node, LatexCommentNode | LatexMathNode):
+            continue
+        if skip_groups and (
+            isinstance(node, LatexGroupNode) or (isinstance(node, LatexCharsNode) and _OPTIONS.fullmatch(node.chars))
+        ):
+            continue
+        skip_groups = False
+        if isinstance(node, LatexCharsNode):
+            parts.append(node.chars.replace("~", " ").replace(SKIPPED, ""))  # a tie is a space
+        elif isinstance(node, LatexGroupNode | LatexEnvironmentNode):
+            parts.append(plain_text(node.nodelist))
+        elif isinstance(node, LatexMacroNode):
+            if node.macroname in MULTICITE_MACROS:
+                skip_groups = True
+            elif node.macroname in TEXT_ARGUMENT_MACROS and node.nodeargd:
+                parts.append(" ".join(plain_text([a]) for a in node.nodeargd.argnlist or [] if a is not None))
+            elif node.macroname == "item":
+                parts.append(" ")
+        else:  # specials such as ~ or --
+            parts.append(" ")
+    return "".join(parts)
+
+
+def unclosed_brace_at(text: str) -> int | None:
+    """Position of the first { that is never closed, skipping \\{ and % comments."""
+    opened: list[int] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "%":
+            index = text.find("\n", index)
+            index = len(text) if index < 0 else index
+            continue
+        if char == "{":
+            opened.append(index)
+        elif char == "}" and opened:
+            opened.pop()
+        index += 1
+    return opened[0] if opened else None
+
+
+def line_and_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a position."""
+    return text.count("\n", 0, position) + 1, position - (text.rfind("\n", 0, position) + 1) + 1
+
+
+def unclosed_brace(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first { that is never closed."""
+    position = unclosed_brace_at(text)
+    return None if position is None else line_and_column(text, position)
+
+
+def unclosed_environment(text: str, name: str) -> int | None:
+    """Position of the first \\begin{name} that is never ended."""
+    opened: list[int] = []
+    for match in re.finditer(r"\\(begin|end)\s*\{" + re.escape(name) + r"\}", text):
+        if match[1] == "begin":
+            opened.append(match.start())
+        elif opened:
+            opened.pop()
+    return opened[0] if opened else None
+
+
+def _culprit(text: str, err: LatexWalkerParseError) -> tuple[int, Problem]:
+    """Where a syntax error really is (an unclosed { or environment, not the end of the file), as a position
+    and a problem."""
+    message = err.msg.rstrip(".") if err.msg else "LaTeX syntax error"
+    position = getattr(err, "pos", None)
+    if "expecting '}'" in message and (start := unclosed_brace_at(text)) is not None:
+        return start, Problem(*line_and_column(text, start), "P001", "a { is never closed")
+    if (env := re.search(r"expecting \\end\{([^}]+)\}", message)) and (
+        (start := unclosed_environment(text, env[1])) is not None
+    ):
+        return start, Problem(*line_and_column(text, start), "P001", f"\\begin{{{env[1]}}} is never ended")
+    position = position if isinstance(position, int) and 0 <= position <= len(text) else 0
+    line = err.lineno or text.count("\n", 0, position) + 1
+    return position, Problem(line, (err.colno or 0) + 1, "P001", f"{message} (unbalanced braces?)")
+
+
+def _paragraph_around(text: str, position: int) -> tuple[int, int]:
+    """[start, end) of the blank-line-separated paragraph that holds `position`."""
+    breaks = list(re.finditer(r"\n[ \t]*\n", text))
+    start = max((m.end() for m in breaks if m.end() <= position), default=0)
+    end = min((m.start() for m in breaks if m.start() >= position), default=len(text))
+    return start, max(end, min(position + 1, len(text)))
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each blank-line-separated paragraph."""
+    spans, start = [], 0
+    for match in re.finditer(r"\n[ \t]*\n", text):
+        spans.append((start, match.start()))
+        start = match.end()
+    return [*spans, (start, len(text))]
+
+
+def _unbalanced_braces(text: str, start: int, end: int) -> int | None:
+    """Position of a } that closes nothing, or of the first { never closed, within [start, end)."""
+    opened: list[int] = []
+    index = start
+    while index < end:
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "%":
+            index = text.find("\n", index)
+            index = end if index < 0 else index
+            continue
+        if char == "{":
+            opened.append(index)
+        elif char == "}":
+            if not opened:
+                return index
+            opened.pop()
+        index += 1
+    return opened[0] if opened else None
+
+
+def _alone(text: str, start: int, end: int) -> list:
+    """The nodes of text[start:end], read tolerantly on its own (at its own positions)."""
+    return _walker(text[:end], tolerant=True).get_latex_nodes(pos=start)[0]
+
+
+def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalker, list[Problem]]:
+    """Node lists of a whole file: one for the file, one more per paragraph with a syntax error.
+
+    A syntax error is a problem at its position and stays local to its paragraph: that paragraph is read on
+    its own, tolerantly, and the rest of the file is read again without it (blanked, so positions hold).
+    After the first error every paragraph whose braces do not balance is set aside at once, so that a file
+    with many errors is not read once per error; past `most_errors`, each paragraph is read on its own."""
+    problems: list[Problem] = []
+    bad: list[tuple[int, int]] = []
+    rest = text
+    for attempt in range(most_errors):
+        try:
+            nodes, _, _ = _walker(rest, tolerant=False).get_latex_nodes()
+            break
+        except LatexWalkerParseError as err:
+            unbalanced = [
+                (start, end, position)
+                for start, end in _paragraph_spans(rest)
+                if (position := _unbalanced_braces(rest, start, end)) is not None
+            ]
+            if attempt == 0 and unbalanced:
+                for start, end, position in unbalanced:
+                    what = "a } closes nothing" if rest[position] == "}" else "a { is never closed"
+                    problems.append(Problem(*line_and_column(rest, position), "P001", what))
+                    bad.append((start, end))
+                for start, end, _ in unbalanced:
+                    rest = _blank(rest, start, end)
+                continue
+            position, problem = _culprit(rest, err)
+            problems.append(problem)
+            start, end = _paragraph_around(rest, position)
+            bad.append((start, end))
+            rest = _blank(rest, start, end)
+    else:  # too many errors to isolate: read every remaining paragraph on its own
+        nodes = [node for start, end in _paragraph_spans(rest) for node in _alone(rest, start, end)]
+    runs = [nodes, *(_alone(text, start, end) for start, end in bad)]
+    walker = _walker(text, tolerant=True)  # for positions only: the same offsets in every blanked copy
+    return runs, walker, problems
+
+
+def parse_nodes(text: str) -> tuple[list, LatexWalker, list[Problem]]:
+    """All nodes of a file (see parse_runs), in source order, without what TeX does not typeset."""
+    runs, walker, problems = parse_runs(mask_skipped(text))
+    return sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos), walker, problems
+
+
+def paragraphs_of(nodes, walker: LatexWalker) -> list[Paragraph]:
+    """TeX's paragraphs (split at blank lines) from a file's top-level nodes, each with its first line."""
+    groups: list[list] = [[]]
+    starts: list[int | None] = [None]
+    for node in nodes or []:
+        if isinstance(node, LatexCharsNode) and re.search(r"\n[ \t]*\n", node.chars):
+            pieces = re.split(r"\n[ \t]*\n\s*", node.chars)
+            offset = node.pos
+            for index, piece in enumerate(pieces):
+                if index:
+                    groups.append([])
+                    starts.append(None)
+                    offset = node.pos + node.chars.index(piece, offset - node.pos)
+                if piece.strip():
+                    groups[-1].append(
+                        LatexCharsNode(parsing_state=node.parsing_state, chars=piece, pos=offset, len=len(piece))
+                    )
+                    starts[-1] = starts[-1] if starts[-1] is not None else offset + len(piece) - len(piece.lstrip())
+                offset += len(piece)
+        else:
+            groups[-1].append(node)
+            if starts[-1] is None and not (isinstance(node, LatexCharsNode) and not node.chars.strip()):
+                starts[-1] = node.pos
+    found = []
+    for group, start in zip(groups, starts, strict=True):
+        words = " ".join(plain_text(group).split())
+        markers = [
+            part.strip()
+            for macro in macros_of(group, walker)
+            if macro.name == "addresses"
+            for argument in macro.arguments
+            for part in argument.split(",")
+        ]
+        if (words or markers) and start is not None:
+            found.append(Paragraph(walker.pos_to_lineno_colno(start)[0], words, markers))
+    return found
+
+
+def items_of(nodes, walker: LatexWalker) -> list[tuple[int, str, str | None]]:
+    """Each \\item of the first itemize/enumerate list: (line, plain text, label or None)."""
+    for node in nodes or []:
+        if isinstance(node, LatexEnvironmentNode) and node.environmentname in ("itemize", "enumerate"):
+            items: list[tuple[int, list, str | None]] = []
+            for child in node.nodelist:
+                if isinstance(child, LatexMacroNode) and child.macroname == "item":
+                    items.append((walker.pos_to_lineno_colno(child.pos)[0], [], None))
+                elif items:
+                    if isinstance(child, LatexMacroNode) and child.macroname == "label" and child.nodeargd:
+                        label = _group_text(child.nodeargd.argnlist[-1])
+                        items[-1] = (items[-1][0], items[-1][1], label)
+                    else:
+                        items[-1][1].append(child)
+            return [(line, " ".join(plain_text(body).split()), label) for line, body, label in items]
+        if isinstance(node, LatexGroupNode | LatexEnvironmentNode):
+            nested = items_of(node.nodelist, walker)
+            if nested:
+                return nested
+    return []
+
+
+def lists_of(nodes) -> int:
+    """How many itemize/enumerate lists the nodes hold, not counting lists inside lists."""
+    count = 0
+    for node in nodes or []:
+        if isinstance(node, LatexEnvironmentNode) and node.environmentname in ("itemize", "enumerate"):
+            count += 1
+        elif isinstance(node, LatexGroupNode | LatexEnvironmentNode):
+            count += lists_of(node.nodelist)
+    return count
+
+
+def shown_path(path: Path, root: Path | None) -> str:
+    """A path as findings show it: relative to the paper's folder, as TeX does."""
+    if root is not None and path.is_absolute() and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return path.as_posix()
+
+
+def resolve_include(name: str, including: Path, root: Path | None) -> Path | None:
+    """The file \\input{name} reads: from the paper's folder (where TeX runs), its paper/ folder or beside the
+    including file; with .tex added first, as TeX does."""
+    bases = [root, root / "paper", including.parent] if root is not None else [including.parent]
+    for base in bases:
+        for candidate in (base / f"{name}.tex", base / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _merge_included(source: Source, macro: Macro, child: Source) -> None:
+    """Put an included file's content where its \\input stands: its paragraphs after the ones before it."""
+    at = sum(1 for paragraph in source.paragraphs if paragraph.path == source.path and paragraph.line <= macro.line)
+    source.paragraphs[at:at] = child.paragraphs
+    source.macros += child.macros
+    source.problems += child.problems
+    if not source.items and child.items:
+        source.items, source.items_path = child.items, child.items_path
+    source.lists += child.lists
+    source.included.append(child)
+
+
+def read_source(path: str | Path, root: Path | None = None, including: frozenset[Path] = frozenset()) -> Source:
+    """A section file parsed, with the files it includes followed (each finding keeps its own file:line)."""
+    path = Path(path)
+    shown = shown_path(path, root)
+    text, problems = decode(shown, path.read_bytes())
+    runs, walker, parse_problems = parse_runs(mask_skipped(text))
+    nodes = sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos)
+    macros = macros_of(nodes, walker)
+    paragraphs = sorted((p for run in runs for p in paragraphs_of(run, walker)), key=lambda p: p.line)
+    for item in [*macros, *paragraphs]:
+        item.path = shown
+    source = Source(
+        path=shown,
+        text=text,
+        macros=macros,
+        paragraphs=paragraphs,
+        problems=[replace(problem, path=shown) for problem in problems + parse_problems],
+        items=items_of(nodes, walker),
+        lists=lists_of(nodes),
+        items_path=shown,
+    )
+    for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
+        name = macro.arguments[0].strip()
+        target = resolve_include(name, path, root)
+        if target is None or target.resolve() in including | {path.resolve()}:
+            why = "no such file" if target is None else "the file includes itself"
+            source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
+            continue
+        _merge_included(source, macro, read_source(target, root, including | {path.resolve()}))
+    return source

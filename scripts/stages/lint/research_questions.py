@@ -1,0 +1,403 @@
+"""Research questions: where the paper answers each one, and the sentence that shows it (README, "Lint").
+
+- An explicit `\\addresses{RQ1}` marker in a paragraph is authoritative: "addressed by marker".
+- Otherwise the evidence is one *sentence*: the section's sentence most similar to the question
+  (scripts/stages/lint/similarity.py; the method and thresholds are `lint.similarity`): "addressed by evidence"
+  at or above `addressed`, "weak" at or above `weak`, else "not addressed".
+- Sentences that cannot show an answer are left out: captions, headings, floats (figures, tables,
+  listings), the research-question section itself, sentences that name or restate a question ("RQ2",
+  "our second research question", a question asked again, near-copies of a question), sentences that
+  describe the study rather than a finding ("To answer this question, we compared ..."), sentences in
+  which the authors say what they did not do or leave for later ("we did not compare ...", "future
+  work"), and fragments.
+- A sentence that states a finding weighs more, one without the question's distinctive terms less.
+  The weights and thresholds were chosen by measurement on labelled real papers (scripts/stages/lint/evaluate.py).
+- R002 (no answer section addresses the question) and R003 (only weak evidence there) fire once per
+  question, at the question, naming the answer sections and the best sentence with its file:line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from scripts.stages.lint import similarity
+from scripts.stages.lint.checks import Coverage, Finding, finding
+from scripts.stages.lint.parse import Source
+
+DEFAULT_SIMILARITY = {"method": "tfidf", "addressed": 0.22, "weak": 0.21, "best_sentences": 3}  # measured: README
+MIN_WORDS = 5  # a shorter fragment is no evidence (a heading, a label, "Yes.")
+
+MARKER, EVIDENCE, WEAK, NONE = "addressed by marker", "addressed by evidence", "weak", "not addressed"
+ADDRESSED = (MARKER, EVIDENCE)
+
+# What TeX typesets outside the running text: floats, captions and headings (their words are not answers).
+FLOATS = re.compile(
+    r"\\begin\{(figure|table|wrapfigure|wraptable|sidewaysfigure|sidewaystable|tabular|tabularx|tabulary|"
+    r"longtable|lstlisting|verbatim|minted|comment|algorithm|algorithmic|tikzpicture)(\*?)\}"
+)
+BRACED = re.compile(
+    r"\\(caption(?:of)?|captionbox|subcaption|part|chapter|section|subsection|subsubsection|paragraph|"
+    r"subparagraph)\*?\s*(?:\[[^\]]*\]\s*)?\{"
+)
+ORDINALS = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final|next|main|other"
+NAMES_A_QUESTION = re.compile(
+    rf"\bRQ\s*-?\s*\d+[a-z]?\b|\bresearch\s+questions?\b|\b(?:{ORDINALS})\s+(?:research\s+)?question\b"
+    r"|\bquestions?\s+\d+\b",
+    re.IGNORECASE,
+)
+# The authors saying what they did not do, or leave for later: such a sentence shows the opposite of
+# an answer, however many words it shares with the question ("We did not compare with X").
+AUTHORS_DID_NOT = re.compile(
+    r"\b(?:we|this\s+(?:paper|study|work|article)|our\s+(?:study|work|paper|analysis))\s+"
+    r"(?:\w+\s+){0,2}?(?:did|do|does|have|has|had|could|can|were|was|are|is|will)\s*(?:not|n't|never)\b"
+    r"|\bwe\s+(?:never|cannot|can't|neither)\b|\bfuture\s+(?:work|research|studies)\b|\bbeyond\s+the\s+scope\b"
+    r"|\bout\s+of\s+(?:the\s+)?scope\b|\bremains?\s+(?:an\s+)?open\b|\bleft\s+(?:open|for\s+later)\b",
+    re.IGNORECASE,
+)
+# The authors describing what the study does or will do ("To answer this question, we compared ...",
+# "Our study investigated the ability of ..."): a description of the method restates the question's
+# words without answering it.
+DESCRIBES_THE_STUDY = re.compile(
+    r"\bto\s+(?:answer|address|explore|investigate)\b|\b(?:in\s+)?this\s+(?:section|chapter)\b"
+    r"|\b(?:goals?|aims?|purpose)\s+of\s+this\b"
+    r"|\bwe\s+(?:will|shall|plan|aim|seek|want|intend|need)\b"
+    r"|\b(?:we|this\s+(?:paper|study|work|article|thesis)|our\s+(?:study|work|paper|evaluation|experiments?))\s+"
+    r"(?:\w+\s+){0,2}?(?:investigat|examin|stud(?:y|ies|ied)|explor|evaluat|compar|analy[sz]|describ|present|"
+    r"focus|consider|measur|assess|ask|conduct|collect|appl(?:y|ied)|perform|select|propos|introduc)\w*",
+    re.IGNORECASE,
+)
+# Words with which papers state findings: such a sentence is more likely an answer than a topical one.
+FINDING = re.compile(
+    r"\b(?:results?|found|finds?|shows?|showed|shown|suggests?|suggested|indicates?|indicated|reveals?|revealed|"
+    r"observed?|conclude[sd]?|in\s+summary|hence|therefore|thus|overall|significant(?:ly)?|outperform\w*|"
+    r"better|worse|best|fewer|more|less|lower|higher|improv\w*|increas\w*|decreas\w*|affect\w*)\b|\d+(?:\.\d+)?\s*%",
+    re.IGNORECASE,
+)
+FINDING_WEIGHT = 0.5  # a sentence that states a finding weighs 1.5 times its similarity (README, "Lint")
+OFF_FOCUS_WEIGHT = 0.5  # a sentence with none of the question's distinctive terms weighs half (README, "Lint")
+ABBREVIATIONS = re.compile(
+    r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Sec|Secs|Eq|Eqs|Tab|No|resp|approx|al|ca|Dr|Prof|Mr|Ms|Inc|"
+    r"Ltd|Jr|St|p|pp|vol|ch)|\b[A-Z])\.$"
+)
+SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[A-Z0-9\"“‘(\[])")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a section, where it starts, and why it is no evidence (None when it may be)."""
+
+    section: str
+    file: str
+    line: int
+    text: str
+    excluded: str | None = None
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+def similarity_settings(lint_settings: dict[str, Any]) -> dict[str, Any]:
+    """`lint.similarity` with its defaults (best_paragraphs is the older name of best_sentences)."""
+    given = dict(lint_settings.get("similarity") or {})
+    if "best_paragraphs" in given:
+        given.setdefault("best_sentences", given.pop("best_paragraphs"))
+    return {**DEFAULT_SIMILARITY, **given}
+
+
+def verdict(best: dict[str, Any] | None, settings: dict[str, Any]) -> str:
+    """The verdict a section's best match gives: marker, evidence, weak or none."""
+    if not best:
+        return NONE
+    if best.get("marker"):
+        return MARKER
+    score = best["score"]
+    return EVIDENCE if score >= settings["addressed"] else WEAK if score >= settings["weak"] else NONE
+
+
+# --- sentences ----------------------------------------------------------------------------------
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph's plain text; abbreviations (e.g., et al., Fig.) do not end one."""
+    sentences, start = [], 0
+    for match in SENTENCE_END.finditer(text):
+        candidate = text[start : match.start() + 1]
+        if ABBREVIATIONS.search(candidate):
+            continue
+        sentences.append(candidate.strip())
+        start = match.end()
+    rest = text[start:].strip()
+    return [s for s in [*sentences, rest] if s]
+
+
+def braced_end(text: str, opening: int) -> int:
+    """The index after the } that closes the { at `opening` (the end of the text if none does)."""
+    depth, index = 0, opening
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        depth += char == "{"
+        depth -= char == "}"
+        if depth == 0:
+            return index + 1
+        index += 1
+    return len(text)
+
+
+def excluded_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the raw source that are floats, captions or headings."""
+    spans = []
+    for match in FLOATS.finditer(text):
+        end = text.find(f"\\end{{{match[1]}{match[2]}}}", match.end())
+        spans.append((match.start(), len(text) if end < 0 else end))
+    spans += [(match.start(), braced_end(text, match.end() - 1)) for match in BRACED.finditer(text)]
+    return sorted(spans)
+
+
+def raw_words(source_text: str) -> list[tuple[str, int]]:
+    """Every word of the raw source, lower-case, with its offset."""
+    return [(m.group().lower(), m.start()) for m in re.finditer(r"\w+", source_text)]
+
+
+def word_positions(raw: list[tuple[str, int]], start: int, words: Sequence[str]) -> list[int]:
+    """The raw-source offset of each plain-text word of a paragraph that starts at offset `start`.
+
+    The plain text is the raw text minus markup, so its words are a subsequence of the raw words: each
+    word is matched to the next equal raw word (within a window, since markup adds words)."""
+    index = bisect.bisect_left(raw, start, key=lambda item: item[1])
+    positions, last = [], start
+    for word in words:
+        for ahead in range(index, min(index + 80, len(raw))):
+            if raw[ahead][0] == word:
+                index, last = ahead + 1, raw[ahead][1]
+                break
+        positions.append(last)
+    return positions
+
+
+def near_copy(sentence_terms: set[str], question_terms: list[set[str]]) -> bool:
+    """A sentence that is mostly one question's words restates it (it adds nothing that answers)."""
+    for terms in question_terms:
+        shared = len(sentence_terms & terms)
+        if terms and shared >= 0.7 * len(terms) and shared >= 0.7 * len(sentence_terms):
+            return True
+    return False
+
+
+def exclusion(text: str, in_float: bool, question_terms: list[set[str]]) -> str | None:
+    """Why a sentence is no evidence of an answer, or None."""
+    if in_float:
+        return "caption, heading or float"
+    if len(text.split()) < MIN_WORDS:
+        return "fragment"
+    if text.rstrip("'\"”’)] ").endswith("?"):
+        return "asks a question"
+    if NAMES_A_QUESTION.search(text):
+        return "names a research question"
+    if AUTHORS_DID_NOT.search(text):
+        return "says what the authors did not do"
+    if DESCRIBES_THE_STUDY.search(text):
+        return "describes the study, not a finding"
+    if near_copy(set(similarity.terms(text)), question_terms):
+        return "restates a research question"
+    return None
+
+
+def sentences_of(section_id: str, source: Source, question_terms: list[set[str]]) -> list[Sentence]:
+    """Every sentence of a section, with its first line and why it is left out (if it is)."""
+    spans = excluded_spans(source.text)
+    starts = [start for start, _ in spans]
+    raw = raw_words(source.text)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", source.text)]
+    found = []
+    for paragraph in source.paragraphs:
+        pieces = split_sentences(paragraph.text)
+        words = [re.findall(r"\w+", piece.lower()) for piece in pieces]
+        start = line_starts[min(paragraph.line, len(line_starts)) - 1]
+        positions = word_positions(raw, start, [w for group in words for w in group])
+        cursor = 0
+        for piece, group in zip(pieces, words, strict=True):
+            offsets = positions[cursor : cursor + len(group)] or [positions[cursor - 1] if cursor else start]
+            cursor += len(group)
+            inside = sum(in_spans(offset, spans, starts) for offset in offsets)
+            line = bisect.bisect_right(line_starts, offsets[0])
+            why = exclusion(piece, inside * 2 > len(offsets), question_terms)
+            found.append(Sentence(section_id, source.path, line, piece, why))
+    return found
+
+
+def in_spans(offset: int, spans: list[tuple[int, int]], starts: list[int]) -> bool:
+    index = bisect.bisect_right(starts, offset)
+    return any(start <= offset < end for start, end in spans[max(0, index - 8) : index])
+
+
+# --- questions, scores and verdicts --------------------------------------------------------------
+
+
+LABEL = re.compile(r"\\label\s*(?:\[([^\]]*)\])?\s*\{([^}]*)\}")
+RQ_PREFIX = re.compile(r"^\s*RQ\s*-?\s*\d+[a-z]?\s*[:.)-]?\s*", re.IGNORECASE)
+
+
+def question_text(text: str, raw_item: str) -> str:
+    """The item's words, without what a \\label[type]{key} (cleveref) leaves when it is not parsed."""
+    label = LABEL.search(raw_item)
+    if label and label[1] is not None:
+        text = re.sub(rf"^\s*\[?\s*{re.escape(label[1].strip())}\s*\]\s*{re.escape(label[2])}\s*", "", text)
+    return text.strip()
+
+
+def questions_of(section: Source) -> list[dict[str, Any]]:
+    """Each \\item of the RQ section's list: id (RQ1, RQ2, ... or its \\label{rq:id}), text, file, line."""
+    lines = section.text.splitlines()
+    starts = [line for line, _, _ in section.items] + [len(lines) + 1]
+    questions = []
+    for number, (line, text, label) in enumerate(section.items, 1):
+        raw = "\n".join(lines[line - 1 : starts[number] - 1])
+        found = LABEL.search(raw)
+        key = label or (found[2] if found else "")
+        question_id = key.removeprefix("rq:") if key.startswith("rq:") else f"RQ{number}"
+        questions.append({"id": question_id, "text": question_text(text, raw), "file": section.path, "line": line})
+    return questions
+
+
+def query(question: dict[str, Any]) -> str:
+    """The words a question is matched on: its text without a leading "RQ2:"."""
+    return RQ_PREFIX.sub("", question["text"])
+
+
+def best_matches(
+    questions: list[dict[str, Any]],
+    sources: dict[str, Source],
+    settings: dict[str, Any],
+    scorer: similarity.Scorer | None = None,
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Per question and coverage section: the best matches, markers first, then sentences by score."""
+    lint_settings, options = settings, similarity_settings(settings)
+    question_terms = [set(similarity.terms(query(q))) for q in questions]
+    rq_section = lint_settings["research_questions_section"]
+    sentences = [
+        sentence
+        for sid, source in sources.items()
+        if sid != rq_section
+        for sentence in sentences_of(sid, source, question_terms)
+    ]
+    candidates = [s for s in sentences if s.excluded is None and s.section in lint_settings["coverage_sections"]]
+    score = scorer or similarity.scorer(options["method"])
+    scores = score([query(q) for q in questions], [s.text for s in candidates], [s.text for s in sentences])
+    weights = similarity.idf([similarity.terms(s.text) for s in sentences])
+    candidate_terms = [set(similarity.terms(s.text)) for s in candidates]
+    matches: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for q_index, question in enumerate(questions):
+        matches[question["id"]] = {}
+        focus = focus_terms(question_terms[q_index], weights)
+        for sid in lint_settings["coverage_sections"]:
+            if sid not in sources:
+                continue
+            marked = [
+                {"file": sources[sid].path, "line": p.line, "score": 1.0, "marker": True, "sentence": p.text}
+                for p in sources[sid].paragraphs
+                if question["id"] in p.addresses
+            ]
+            scored = sorted(
+                (
+                    {
+                        "file": s.file,
+                        "line": s.line,
+                        "score": weighted(scores[q_index][i], s.text, bool(focus & candidate_terms[i])),
+                        "marker": False,
+                    }
+                    | {"sentence": s.text}
+                    for i, s in enumerate(candidates)
+                    if s.section == sid
+                ),
+                key=lambda match: (-match["score"], match["line"]),
+            )
+            matches[question["id"]][sid] = (marked + scored)[: options["best_sentences"]]
+    return matches
+
+
+def focus_terms(question_terms: set[str], weights: dict[str, float]) -> set[str]:
+    """A question's distinctive terms: the rarer half in the paper (by idf; unseen terms are the rarest).
+
+    A sentence that shares only the paper's common topic words with a question (e.g. the tool's name)
+    is about the topic, not about what the question asks."""
+    ranked = sorted(question_terms, key=lambda term: (-weights.get(term, float("inf")), term))
+    return set(ranked[: max(1, len(ranked) // 2)])
+
+
+def weighted(score: float, sentence: str, on_focus: bool = True) -> float:
+    """A sentence's similarity, weighted up when it states a finding and down when it has none of the
+    question's distinctive terms; 0 to 1, 4 decimals."""
+    weight = (1 + FINDING_WEIGHT * bool(FINDING.search(sentence))) * (1 if on_focus else OFF_FOCUS_WEIGHT)
+    return round(min(1.0, float(score) * weight), 4)
+
+
+def unknown_markers(sources: dict[str, Source], known: set[str]) -> list[Finding]:
+    return [
+        finding(
+            "R004",
+            source.path,
+            paragraph.line,
+            f"\\addresses{{{marker}}}: no research question '{marker}' (known: {', '.join(sorted(known))})",
+        )
+        for source in sources.values()
+        for paragraph in source.paragraphs
+        for marker in paragraph.addresses
+        if marker not in known
+    ]
+
+
+def where(match: dict[str, Any]) -> str:
+    sentence = match["sentence"] if len(match["sentence"]) <= 90 else match["sentence"][:87] + "..."
+    return f"'{sentence}' ({match['file']}:{match['line']}, {match['score']:.3f})"
+
+
+def answer_findings(question: dict[str, Any], answers: dict[str, list[dict[str, Any]]], options: dict) -> list:
+    """R002 or R003 for a question, once, from its verdicts in the answer sections."""
+    verdicts = {sid: verdict(best[0] if best else None, options) for sid, best in answers.items()}
+    if not verdicts or any(v in ADDRESSED for v in verdicts.values()):
+        return []
+    tops = [best[0] for best in answers.values() if best]
+    top = max(tops, key=lambda m: (m["score"], -m["line"]), default=None)
+    sections = " or ".join(answers)
+    if any(v == WEAK for v in verdicts.values()):
+        weak = ", ".join(sid for sid, v in verdicts.items() if v == WEAK)
+        message = (
+            f"{question['id']} is only weakly addressed in {sections} (weak in {weak}; "
+            f"best sentence {where(top)} < {options['addressed']})"
+        )
+        return [finding("R003", question["file"], question["line"], message)]
+    best = f"best sentence {where(top)} < {options['weak']}" if top else "no sentence to compare"
+    message = f"{question['id']} is not addressed in {sections}: no \\addresses{{{question['id']}}} marker, {best}"
+    return [finding("R002", question["file"], question["line"], message)]
+
+
+def check(
+    metadata: dict[str, Any],
+    sources: dict[str, Source],
+    scorer: similarity.Scorer | None = None,
+) -> tuple[list[Finding], Coverage]:
+    """R001-R004 and the coverage of every question (the report's matrix)."""
+    settings, coverage = metadata["lint"], Coverage()
+    section = sources.get(settings["research_questions_section"])
+    if section is None:
+        return [], coverage
+    if not section.items:
+        message = "no research questions found: list them with \\begin{itemize} \\item ..."
+        return [finding("R001", section.path, 1, message)], coverage
+    coverage.questions = questions_of(section)
+    coverage.matches = best_matches(coverage.questions, sources, settings, scorer)
+    options = similarity_settings(settings)
+    found = unknown_markers(sources, {q["id"] for q in coverage.questions})
+    for question in coverage.questions:
+        answers = {
+            sid: coverage.matches[question["id"]].get(sid, []) for sid in settings["answer_sections"] if sid in sources
+        }
+        found += answer_findings(question, answers, options)
+    return found, coverage
