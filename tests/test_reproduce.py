@@ -1,9 +1,7 @@
-"""Reproducibility: the comparison that `make check-reproducible` reports, and a real two-folder build."""
+"""Reproducibility: the comparison that `make check-reproducible` reports. Builds in two folders are
+compared byte for byte by tests/test_incremental.py (every edit) and tests/test_verify_and_archive.py
+(the archive)."""
 
-import subprocess
-import sys
-
-from scripts.common import ROOT
 from scripts.devtools.reproduce import compare, first_difference, pdf_object_at
 
 PDF = b"%PDF-1.5\n1 0 obj\n<< /Type /Catalog >>\nendobj\n2 0 obj\n<< /Title (A) >>\nendobj\ntrailer\n<< /ID [<aa>] >>\n"
@@ -28,11 +26,3 @@ def test_compare_names_the_first_differing_output(tmp_path):
     assert compare(tmp_path / "a", tmp_path / "a") == []
     (difference,) = compare(tmp_path / "a", tmp_path / "b")
     assert difference.startswith("build/paper.pdf: first difference at byte") and "in object 2 0" in difference
-
-
-def test_two_builds_in_two_folders_give_the_same_bytes():
-    result = subprocess.run(
-        [sys.executable, "-m", "scripts.devtools.reproduce", "--cores", "2"], cwd=ROOT, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("reproducible: 18 outputs identical")  # PDF, .tex, figures, ..., the archive

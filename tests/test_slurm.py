@@ -17,8 +17,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from scripts.commands import slurm, slurm_cluster, slurm_engine
+from scripts.commands import slurm, slurm_engine
 from scripts.common import ROOT, UserError, copy_project_files
+from scripts.devtools import slurm_cluster
 
 # Short waits for a cluster with nothing else to do; the profile's defaults suit a real one.
 FAST_STATUS = ["--first-status-check", "1", "--seconds-between-status-checks", "2"]

@@ -159,7 +159,8 @@ def path_check(files: dict[str, bytes], root: Path) -> Check:
         if not name.endswith((".tex", ".sty", ".bbl", ".bib")):
             continue
         text = data.decode("utf-8", errors="replace")
-        if re.search(r"\{/[^}]*\}", text) or str(root) in text:
+        # {/etc/x} is a path; {/N 3} (a PDF dictionary, e.g. the PDF/A output intent) is not
+        if re.search(r"\{/(?:[\w.-]+/)*[\w.-]+\}", text) or str(root) in text:
             found.append(name)
         if name == "paper.tex" and re.search(r"\bbuild/", text):
             found.append(f"{name} (build/ path)")

@@ -289,25 +289,34 @@ def plain_text(nodes) -> str:
     return "".join(parts)
 
 
-def unclosed_brace_at(text: str) -> int | None:
-    """Position of the first { that is never closed, skipping \\{ and % comments."""
+def brace_scan(text: str, start: int, end: int, stray_closing: bool) -> int | None:
+    """Position of the first { never closed within [start, end), skipping \\{ and % comments; with
+    `stray_closing`, of a } that closes nothing, if that comes first."""
     opened: list[int] = []
-    index = 0
-    while index < len(text):
+    index = start
+    while index < end:
         char = text[index]
         if char == "\\":
             index += 2
             continue
         if char == "%":
             index = text.find("\n", index)
-            index = len(text) if index < 0 else index
+            index = end if index < 0 else index
             continue
         if char == "{":
             opened.append(index)
-        elif char == "}" and opened:
-            opened.pop()
+        elif char == "}":
+            if opened:
+                opened.pop()
+            elif stray_closing:
+                return index
         index += 1
     return opened[0] if opened else None
+
+
+def unclosed_brace_at(text: str) -> int | None:
+    """Position of the first { that is never closed, skipping \\{ and % comments."""
+    return brace_scan(text, 0, len(text), stray_closing=False)
 
 
 def line_and_column(text: str, position: int) -> tuple[int, int]:
@@ -367,25 +376,7 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
 
 def _unbalanced_braces(text: str, start: int, end: int) -> int | None:
     """Position of a } that closes nothing, or of the first { never closed, within [start, end)."""
-    opened: list[int] = []
-    index = start
-    while index < end:
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "%":
-            index = text.find("\n", index)
-            index = end if index < 0 else index
-            continue
-        if char == "{":
-            opened.append(index)
-        elif char == "}":
-            if not opened:
-                return index
-            opened.pop()
-        index += 1
-    return opened[0] if opened else None
+    return brace_scan(text, start, end, stray_closing=True)
 
 
 def _alone(text: str, start: int, end: int) -> list:
