@@ -200,7 +200,9 @@ def test_a_run_past_its_time_out_is_stopped_and_its_job_cancelled(runs, cluster)
     run = runs["timeout"]
     assert run.returncode == 1
     assert f"error: the SLURM run did not finish within {TIME_OUT_MINUTES:g} min" in run.stderr
-    assert run.seconds < TIME_OUT_MINUTES * 60 + slurm.STOP_GRACE_SECONDS
+    # Bounded, not hung: the launcher kills what is left after its grace; the second grace is a loaded
+    # machine's margin for starting Snakemake (this is a hang check, not a speed target).
+    assert run.seconds < TIME_OUT_MINUTES * 60 + 2 * slurm.STOP_GRACE_SECONDS
     jobs = slurm.submitted_jobs((run.folder / slurm.SLURM_LOG).read_text())
     assert len(jobs) == 1
     assert job_states(cluster.env)[jobs[0]][1] == "CANCELLED"
