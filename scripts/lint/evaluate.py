@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from scripts.common import ROOT, run_main
+from scripts.common import ROOT, UserError, run_main
 from scripts.lint import research_questions as rq
 from scripts.lint import similarity
 from scripts.lint.parse import Source, read_source
@@ -83,10 +83,11 @@ def load_corpus(folders: Iterable[Path], this_paper: bool = True) -> list[Paper]
     return papers
 
 
-def best_scores(paper: Paper, method: str) -> list[Best]:
+def best_scores(paper: Paper, method: str, structure: bool = True) -> list[Best]:
     section = paper.sources[paper.lint["research_questions_section"]]
     questions = rq.questions_of(section)
-    settings = {**paper.lint, "similarity": {**(paper.lint.get("similarity") or {}), "method": method}}
+    given = paper.lint.get("similarity") or {}
+    settings = {**paper.lint, "similarity": {**given, "method": method, "structure": structure}}
     matches = rq.best_matches(questions, paper.sources, settings, similarity.scorer(method))
     found = []
     for question in questions:
@@ -235,15 +236,18 @@ def report(papers: list[Paper], methods: Sequence[str], configured: dict[str, An
         "|---|---|---|---|---|---|---|",
     ]
     notes = ["", "Separation of answering sentences from the others:"]
-    for method in methods:
-        pairs = [pair for paper in papers for pair in best_scores(paper, method)]
-        notes.append(separation(method, pairs))
-        if method == configured["method"]:
+    variants = [(method, True) for method in methods] + [(m, False) for m in methods if m == configured["method"]]
+    for method, structure in variants:
+        name = method if structure else f"{method} without structure"
+        pairs = [pair for paper in papers for pair in best_scores(paper, method, structure)]
+        notes.append(separation(name, pairs))
+        if method == configured["method"] and structure == configured["structure"]:
             shipped = measure(pairs, configured["addressed"], configured["weak"])
-            lines.append(row(f"{method} (lint settings)", f"{configured['addressed']} / {configured['weak']}", shipped))
-        addressed, weak = tune(pairs)
-        lines.append(row(f"{method} (tuned on the corpus)", f"{addressed} / {weak}", measure(pairs, addressed, weak)))
-        lines.append(row(f"{method} (leave one paper out)", "tuned on the others", leave_one_paper_out(pairs)))
+            lines.append(row(f"{name} (lint settings)", f"{configured['addressed']} / {configured['weak']}", shipped))
+        if len(papers) > 1:
+            addressed, weak = tune(pairs)
+            lines.append(row(f"{name} (tuned on the corpus)", f"{addressed} / {weak}", measure(pairs, addressed, weak)))
+            lines.append(row(f"{name} (leave one paper out)", "tuned on the others", leave_one_paper_out(pairs)))
     return "\n".join(lines + notes)
 
 
@@ -252,8 +256,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, action="append", help="a folder of paper folders (repeatable)")
     parser.add_argument("--method", action="append", choices=sorted(similarity.METHODS), help="(repeatable)")
     parser.add_argument("--without-this-paper", action="store_true", help="only the papers in the corpus folders")
+    parser.add_argument("--paper", action="append", help="only this corpus paper, by folder name (repeatable)")
     args = parser.parse_args(argv)
-    papers = load_corpus(args.corpus or [CORPUS], this_paper=not args.without_this_paper)
+    papers = load_corpus(args.corpus or [CORPUS], this_paper=not args.without_this_paper and not args.paper)
+    if args.paper:
+        papers = [paper for paper in papers if paper.slug in args.paper]
+        if not papers:
+            raise UserError(f"no corpus paper named {', '.join(args.paper)} (folders of {args.corpus or [CORPUS]})")
     metadata = yaml.safe_load((ROOT / "paper" / "metadata.yaml").read_text(encoding="utf-8"))
     configured = rq.similarity_settings(metadata["lint"])
     print(report(papers, args.method or sorted(similarity.METHODS), configured))
