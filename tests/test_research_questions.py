@@ -157,9 +157,9 @@ def test_scores_are_deterministic_and_offline(monkeypatch):
 
 
 # Measured with `python -m scripts.lint.evaluate` (README, "Lint") on this paper + the 7 papers of tests/real_papers
-# (thresholds tuned on all but tangible-landscape-2017, which was held out): precision 0.68, recall 0.70, 7 of the
+# (thresholds tuned on all but tangible-landscape-2017, which was held out): precision 0.84, recall 0.72, 7 of the
 # 9 never-answered questions get R002, none of the 27 answered ones does. The floors sit just under that.
-FLOOR = {"precision": 0.65, "recall": 0.68, "added_with_r002": 7, "answered_with_r002": 0}
+FLOOR = {"precision": 0.80, "recall": 0.70, "added_with_r002": 7, "answered_with_r002": 0}
 
 
 def test_precision_and_recall_on_the_labelled_corpus():
@@ -185,7 +185,7 @@ STRUCTURED = (
 
 def test_a_finding_under_a_heading_that_names_the_question_is_its_evidence(tmp_path):
     """Structure: the finding filed under "RQ2" counts three times for RQ2 and not at all for RQ1; the
-    sentence under a heading that names no question keeps its similarity for both."""
+    sentence under a heading that names no question still counts for RQ1."""
     plain = {**LINT, "similarity": {**LINT["similarity"], "structure": False}}
     _, without = check(tmp_path, {"results": STRUCTURED, "conclusion": "Rainfall varied by month.\n"}, plain)
     _, with_structure = check(tmp_path, {"results": STRUCTURED, "conclusion": "Rainfall varied by month.\n"})
@@ -193,7 +193,7 @@ def test_a_finding_under_a_heading_that_names_the_question_is_its_evidence(tmp_p
     assert scores(with_structure, "RQ2")[2] == pytest.approx(min(1.0, 3 * scores(without, "RQ2")[2]), abs=1e-3)
     assert scores(without, "RQ2")[2] < LINT["similarity"]["addressed"] <= scores(with_structure, "RQ2")[2]
     assert scores(without, "RQ1")[4] > 0 and scores(with_structure, "RQ1").get(4, 0) == 0
-    assert scores(with_structure, "RQ1")[6] == scores(without, "RQ1")[6] > 0  # under no question's heading
+    assert scores(with_structure, "RQ1")[6] >= LINT["similarity"]["addressed"]  # under no question's heading
 
 
 @pytest.mark.parametrize(
@@ -242,3 +242,14 @@ def test_sentences_of_an_included_file_carry_its_path_and_line(tmp_path):
     _, coverage = check(tmp_path, {"results": results, "conclusion": "Rainfall varied by month.\n"})
     best = coverage.matches["RQ1"]["results"][0]
     assert best["file"].endswith("part.tex") and best["line"] == 3
+
+
+def test_a_restatement_of_the_best_answer_is_evidence_too(tmp_path):
+    """Propagation: the conclusion sums up the results' finding in its own words (few of the question's)."""
+    results = "We found that small states choose permanent neutrality to stay out of the wars of great powers.\n"
+    conclusion = "Staying out of the wars of great powers is what these states gained, the results show.\n"
+    _, coverage = check(tmp_path, {"results": results, "conclusion": conclusion})
+    _, alone = check(tmp_path, {"results": "Rainfall varied by month in the south.\n", "conclusion": conclusion})
+    lent = coverage.matches["RQ1"]["conclusion"][0]["score"]
+    assert alone.matches["RQ1"]["conclusion"][0]["score"] < LINT["similarity"]["addressed"] <= lent
+    assert lent <= coverage.matches["RQ1"]["results"][0]["score"]  # never more than the answer it restates

@@ -14,7 +14,8 @@ tuned on the others), which shows how much tuning on the same papers flatters th
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,32 @@ def row(name: str, thresholds: str, result: Result) -> str:
     )
 
 
+# Steps of the check that the evaluation switches off one after the other, to show what each adds.
+ABLATIONS = {
+    "without structure": {"structure": False},
+    "without structure, propagation and the outside-answer weight": {
+        "structure": False,
+        "PROPAGATE": False,
+        "OUTSIDE_ANSWER_WEIGHT": 1.0,
+    },
+}
+
+
+@contextmanager
+def steps_switched(changes: dict[str, Any]) -> Iterator[bool]:
+    """The research-question module's constants changed for a measurement (restored after); yields the
+    `structure` setting."""
+    constants = {name: value for name, value in changes.items() if name.isupper()}
+    saved = {name: getattr(rq, name) for name in constants}
+    for name, value in constants.items():
+        setattr(rq, name, value)
+    try:
+        yield changes.get("structure", True)
+    finally:
+        for name, value in saved.items():
+            setattr(rq, name, value)
+
+
 def report(papers: list[Paper], methods: Sequence[str], configured: dict[str, Any]) -> str:
     lines = [
         f"Corpus: {len(papers)} papers ({', '.join(p.slug for p in papers)}).",
@@ -236,12 +263,15 @@ def report(papers: list[Paper], methods: Sequence[str], configured: dict[str, An
         "|---|---|---|---|---|---|---|",
     ]
     notes = ["", "Separation of answering sentences from the others:"]
-    variants = [(method, True) for method in methods] + [(m, False) for m in methods if m == configured["method"]]
-    for method, structure in variants:
-        name = method if structure else f"{method} without structure"
-        pairs = [pair for paper in papers for pair in best_scores(paper, method, structure)]
+    variants = [(method, method, {}) for method in methods]
+    variants += [
+        (f"{m} {name}", m, changes) for m in methods if m == configured["method"] for name, changes in ABLATIONS.items()
+    ]
+    for name, method, changes in variants:
+        with steps_switched(changes) as structure:
+            pairs = [pair for paper in papers for pair in best_scores(paper, method, structure)]
         notes.append(separation(name, pairs))
-        if method == configured["method"] and structure == configured["structure"]:
+        if method == configured["method"] and not changes:
             shipped = measure(pairs, configured["addressed"], configured["weak"])
             lines.append(row(f"{name} (lint settings)", f"{configured['addressed']} / {configured['weak']}", shipped))
         if len(papers) > 1:

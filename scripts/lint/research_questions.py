@@ -92,6 +92,10 @@ OFF_FOCUS_WEIGHT = 0.5  # a sentence with none of the question's distinctive ter
 # three times its similarity; a sentence under a heading that names other questions only is no evidence.
 STRUCTURE_WEIGHT = 3.0
 OTHER_QUESTION_WEIGHT = 0.0
+# Outside the answer sections (method, threats...) a sentence needs twice the similarity to count: there the
+# paper sets up or qualifies its study, in the words of its questions, rather than answering them.
+OUTSIDE_ANSWER_WEIGHT = 0.5
+PROPAGATE = True  # a restatement of a question's best answer is evidence too (propagated(); README, "Lint")
 ABBREVIATIONS = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Sec|Secs|Eq|Eqs|Tab|No|resp|approx|al|ca|Dr|Prof|Mr|Ms|Inc|"
     r"Ltd|Jr|St|p|pp|vol|ch)|\b[A-Z])\.$"
@@ -418,6 +422,8 @@ def evidence_scores(
             score = weighted(raw[q_index][c_index], sentence.text, bool(focus & candidate_terms[c_index]))
             if use_structure:
                 score *= structure_weight(sentence, question["id"], settings["answer_sections"])
+            if sentence.section not in settings["answer_sections"]:
+                score *= OUTSIDE_ANSWER_WEIGHT
             row.append(round(min(1.0, score), 4))
         rows.append(row)
     return rows
@@ -439,6 +445,40 @@ def structure_weight(sentence: Sentence, question_id: str, answer_sections: Sequ
     return 1.0
 
 
+def propagated(
+    scores: list[list[float]],
+    questions: list[dict[str, Any]],
+    candidates: list[Sentence],
+    sentences: list[Sentence],
+    settings: dict[str, Any],
+    score: similarity.Scorer,
+) -> list[list[float]]:
+    """Evidence that restates a question's best answer: a conclusion sums up a finding of the results in
+    other words than the question's. A sentence's evidence is at least the best answer's score times the
+    sentence's similarity to that answer (both at most 1, so a weak best answer lends little), weighed
+    down outside the answer sections and under other questions' headings as a direct match is."""
+    answer_sections = settings["answer_sections"]
+    answers = [i for i, c in enumerate(candidates) if c.section in answer_sections]
+    if not answers or not scores:
+        return scores
+    best = [max(answers, key=lambda i: (row[i], -i)) for row in scores]
+    similar = score([candidates[i].text for i in best], [c.text for c in candidates], [s.text for s in sentences])
+    use_structure = similarity_settings(settings)["structure"]
+
+    def weight(question: dict[str, Any], sentence: Sentence) -> float:
+        outside = 1.0 if sentence.section in answer_sections else OUTSIDE_ANSWER_WEIGHT
+        other = sentence.block and question["id"] not in sentence.block and use_structure
+        return outside * (OTHER_QUESTION_WEIGHT if other else 1.0)
+
+    return [
+        [
+            row[c] if c == b else max(row[c], round(row[b] * similar[q][c] * weight(questions[q], candidates[c]), 4))
+            for c in range(len(candidates))
+        ]
+        for q, (row, b) in enumerate(zip(scores, best, strict=True))
+    ]
+
+
 def best_matches(
     questions: list[dict[str, Any]],
     sources: dict[str, Source],
@@ -449,10 +489,12 @@ def best_matches(
     """Per question and coverage section: the best matches, markers first, then sentences by score."""
     options = similarity_settings(settings)
     sentences, candidates = paper_sentences(questions, sources, settings)
+    score = scorer or similarity.scorer(options["method"])
     if raw is None:
-        score = scorer or similarity.scorer(options["method"])
         raw = score([query(q) for q in questions], [s.text for s in candidates], [s.text for s in sentences])
     scores = evidence_scores(raw, questions, candidates, sentences, settings)
+    if PROPAGATE:
+        scores = propagated(scores, questions, candidates, sentences, settings, score)
     matches: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for q_index, question in enumerate(questions):
         matches[question["id"]] = {}
