@@ -253,3 +253,14 @@ def test_a_restatement_of_the_best_answer_is_evidence_too(tmp_path):
     lent = coverage.matches["RQ1"]["conclusion"][0]["score"]
     assert alone.matches["RQ1"]["conclusion"][0]["score"] < LINT["similarity"]["addressed"] <= lent
     assert lent <= coverage.matches["RQ1"]["results"][0]["score"]  # never more than the answer it restates
+
+
+def test_evaluate_names_an_unknown_paper_and_restores_the_steps_it_switches_off():
+    from scripts.common import UserError
+
+    with pytest.raises(UserError, match="no corpus paper named nowhere-1999"):
+        evaluate.main(["--paper", "nowhere-1999", "--method", "tfidf"])
+    before = (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT)
+    with evaluate.steps_switched({"PROPAGATE": False, "OUTSIDE_ANSWER_WEIGHT": 1.0, "structure": False}) as on:
+        assert (on, research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT) == (False, False, 1.0)
+    assert (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT) == before

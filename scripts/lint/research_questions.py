@@ -10,7 +10,11 @@
   describe the study rather than a finding ("To answer this question, we compared ..."), sentences in
   which the authors say what they did not do or leave for later ("we did not compare ...", "future
   work"), and fragments.
-- A sentence that states a finding weighs more, one without the question's distinctive terms less.
+- A sentence that states a finding weighs more, one without the question's distinctive terms less, one
+  outside the answer sections half. Structure: a finding under an answer section's heading that names the
+  question ("\\subsection{RQ2: ...}") weighs three times; a sentence under a heading that names only other
+  questions is no evidence. Propagation: a sentence that restates a question's best answer (a conclusion
+  summing up the results) is evidence too, at most as strong as that answer.
   The weights and thresholds were chosen by measurement on labelled real papers (scripts/lint/evaluate.py).
 - R002 (no answer section addresses the question) and R003 (only weak evidence there) fire once per
   question, at the question, naming the answer sections and the best sentence with its file:line.
