@@ -263,4 +263,4 @@ def test_evaluate_names_an_unknown_paper_and_restores_the_steps_it_switches_off(
     before = (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT)
     with evaluate.steps_switched({"PROPAGATE": False, "OUTSIDE_ANSWER_WEIGHT": 1.0, "structure": False}) as on:
         assert (on, research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT) == (False, False, 1.0)
-    assert (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT) == before
+    assert before == (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT)

@@ -292,7 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.paper:
         papers = [paper for paper in papers if paper.slug in args.paper]
         if not papers:
-            raise UserError(f"no corpus paper named {', '.join(args.paper)} (folders of {args.corpus or [CORPUS]})")
+            folders = ", ".join(str(folder) for folder in args.corpus or [CORPUS])
+            raise UserError("--paper", f"no corpus paper named {', '.join(args.paper)}", f"a folder in {folders}")
     metadata = yaml.safe_load((ROOT / "paper" / "metadata.yaml").read_text(encoding="utf-8"))
     configured = rq.similarity_settings(metadata["lint"])
     print(report(papers, args.method or sorted(similarity.METHODS), configured))
