@@ -68,6 +68,7 @@ def test_the_answering_sentence_is_the_evidence_with_its_line(tmp_path):
         "We did not compare why small states choose permanent neutrality with other options.",
         "Why small states choose permanent neutrality is left for future work on this topic.",
         "To answer this question, we examine why small states choose permanent neutrality in archives.",
+        "This thesis set out to explain why small states choose permanent neutrality in the last century.",
         "Why do small states choose permanent neutrality? That is the question.",
     ],
 )

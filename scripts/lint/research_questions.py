@@ -77,7 +77,7 @@ AUTHORS_DID_NOT = re.compile(
 DESCRIBES_THE_STUDY = re.compile(
     r"\bto\s+(?:answer|address|explore|investigate)\b|\b(?:in\s+)?this\s+(?:section|chapter)\b"
     r"|\b(?:goals?|aims?|purpose)\s+of\s+this\b"
-    r"|\bwe\s+(?:will|shall|plan|aim|seek|want|intend|need)\b"
+    r"|\bwe\s+(?:will|shall|plan|aim|seek|want|intend|need)\b|\bset\s+out\s+to\b"
     r"|\b(?:we|this\s+(?:paper|study|work|article|thesis)|our\s+(?:study|work|paper|evaluation|experiments?))\s+"
     r"(?:\w+\s+){0,2}?(?:investigat|examin|stud(?:y|ies|ied)|explor|evaluat|compar|analy[sz]|describ|present|"
     r"focus|consider|measur|assess|ask|conduct|collect|appl(?:y|ied)|perform|select|propos|introduc)\w*",
