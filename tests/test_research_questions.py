@@ -265,3 +265,20 @@ def test_evaluate_names_an_unknown_paper_and_restores_the_steps_it_switches_off(
     with evaluate.steps_switched({"PROPAGATE": False, "OUTSIDE_ANSWER_WEIGHT": 1.0, "structure": False}) as on:
         assert (on, research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT) == (False, False, 1.0)
     assert before == (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT)
+
+
+def test_sentences_carry_their_own_line_across_the_corpus():
+    """The line a finding names is where its sentence starts (or the line before it wraps), for 99% of the
+    corpus' candidate sentences (measured 1284 of 1290; before a far match had to be confirmed: 1268)."""
+    right = total = 0
+    for paper in evaluate.load_corpus([evaluate.CORPUS]):
+        folder = ROOT if paper.slug == "this-paper" else evaluate.CORPUS / paper.slug
+        questions = research_questions.questions_of(paper.sources[paper.lint["research_questions_section"]])
+        _, candidates = research_questions.paper_sentences(questions, paper.sources, paper.lint)
+        for sentence in candidates:
+            path = Path(sentence.file) if Path(sentence.file).is_absolute() else folder / sentence.file
+            lines = path.read_text(encoding="utf-8").splitlines()
+            first_word = sentence.text.split()[0].strip(".,;:()")
+            right += first_word in " ".join(lines[sentence.line - 1 : sentence.line + 1])
+            total += 1
+    assert right >= 0.99 * total, (right, total)

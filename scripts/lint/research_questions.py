@@ -39,6 +39,7 @@ DEFAULT_SIMILARITY = {  # measured: README "Lint"
     "best_sentences": 3,
     "structure": True,
 }
+NEAR_WORDS = 12  # markup between two words of the text rarely adds more raw words (citation keys, a label)
 MIN_WORDS = 5  # a shorter fragment is no evidence (a heading, a label, "Yes.")
 
 MARKER, EVIDENCE, WEAK, NONE = "addressed by marker", "addressed by evidence", "weak", "not addressed"
@@ -198,12 +199,16 @@ def word_positions(raw: list[tuple[str, int]], start: int, words: Sequence[str])
     """The raw-source offset of each plain-text word of a paragraph that starts at offset `start`.
 
     The plain text is the raw text minus markup, so its words are a subsequence of the raw words: each
-    word is matched to the next equal raw word (within a window, since markup adds words)."""
+    word is matched to the next equal raw word (within a window, since markup adds words). A match far
+    ahead must be confirmed by the next word following it closely: a word that markup makes (a % from
+    \\percent) would otherwise jump to the same word in a later sentence and shift every line after it."""
     index = bisect.bisect_left(raw, start, key=lambda item: item[1])
     positions, last = [], start
-    for word in words:
+    for number, word in enumerate(words):
+        following = words[number + 1] if number + 1 < len(words) else None
         for ahead in range(index, min(index + 80, len(raw))):
-            if raw[ahead][0] == word:
+            near = ahead - index < NEAR_WORDS
+            if raw[ahead][0] == word and (near or following in {w for w, _ in raw[ahead + 1 : ahead + 4]}):
                 index, last = ahead + 1, raw[ahead][1]
                 break
         positions.append(last)
