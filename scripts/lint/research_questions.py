@@ -117,7 +117,7 @@ class Sentence:
     line: int
     text: str
     excluded: str | None = None
-    block: str | None = None  # the question whose heading the sentence stands under (structure), if one
+    block: tuple[str, ...] | None = None  # the questions whose heading the sentence stands under (structure)
 
 
 # --- settings -----------------------------------------------------------------------------------
