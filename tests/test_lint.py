@@ -231,7 +231,8 @@ def test_command_line_writes_reports_and_fails_only_on_errors(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "paper/metadata.yaml:6:1: warning T005 title has 14 words" in result.stdout
     report = (tmp_path / "r.md").read_text()
-    assert "| RQ2 | addressed" in report and "## Findings" in report
+    rq2_row = next(line for line in report.splitlines() if line.startswith("| RQ2 |"))
+    assert "addressed by evidence" in rq2_row and "## Findings" in report
     assert '"error": 0' in (tmp_path / "r.json").read_text()
 
 

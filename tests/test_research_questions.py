@@ -68,6 +68,7 @@ def test_the_answering_sentence_is_the_evidence_with_its_line(tmp_path):
         "We did not compare why small states choose permanent neutrality with other options.",
         "Why small states choose permanent neutrality is left for future work on this topic.",
         "To answer this question, we examine why small states choose permanent neutrality in archives.",
+        "This thesis set out to explain why small states choose permanent neutrality in the last century.",
         "Why do small states choose permanent neutrality? That is the question.",
     ],
 )
@@ -156,10 +157,11 @@ def test_scores_are_deterministic_and_offline(monkeypatch):
         assert first[0][0] > first[0][1], method
 
 
-# Measured with `python -m scripts.stages.lint.evaluate` (README, "Lint"): precision 0.54-0.56 and recall 0.77-0.81
-# on this paper + tests/real_papers (3 papers in branch h-lint-rq, 7 with h-lint-corpus's); the floors sit
-# just under the lower of the two.
-FLOOR = {"precision": 0.50, "recall": 0.75, "answered_with_r002": 0}
+# Measured with `python -m scripts.stages.lint.evaluate` (README, "Lint") on this paper + the 7 papers of
+# tests/real_papers (thresholds tuned on all but tangible-landscape-2017, which was held out): precision 0.84,
+# recall 0.72, 7 of the 9 never-answered questions get R002, none of the 27 answered ones does. The floors sit
+# just under that.
+FLOOR = {"precision": 0.80, "recall": 0.70, "added_with_r002": 7, "answered_with_r002": 0}
 
 
 def test_precision_and_recall_on_the_labelled_corpus():
@@ -170,4 +172,114 @@ def test_precision_and_recall_on_the_labelled_corpus():
     result = evaluate.measure(pairs, options["addressed"], options["weak"])
     assert result.precision >= FLOOR["precision"], result
     assert result.recall >= FLOOR["recall"], result
+    assert result.added_with_r002 >= FLOOR["added_with_r002"], result
     assert result.answered_with_r002 <= FLOOR["answered_with_r002"], result
+
+
+STRUCTURED = (
+    "\\subsection{RQ2: Tariffs and exports}\n"
+    "Grain exports fell by a third in the first year, we found.\n\n"
+    "Small states that choose permanent neutrality also kept their grain exports, the results show.\n"
+    "\\subsection{Other observations}\n"
+    "Exports of small neutral states fell by a third in the first year, we found.\n"
+)
+
+
+def test_a_finding_under_a_heading_that_names_the_question_is_its_evidence(tmp_path):
+    """Structure: the finding filed under "RQ2" counts three times for RQ2 and not at all for RQ1; the
+    sentence under a heading that names no question still counts for RQ1."""
+    plain = {**LINT, "similarity": {**LINT["similarity"], "structure": False}}
+    _, without = check(tmp_path, {"results": STRUCTURED, "conclusion": "Rainfall varied by month.\n"}, plain)
+    _, with_structure = check(tmp_path, {"results": STRUCTURED, "conclusion": "Rainfall varied by month.\n"})
+    scores = lambda coverage, q: {m["line"]: m["score"] for m in coverage.matches[q]["results"]}  # noqa: E731
+    assert scores(with_structure, "RQ2")[2] == pytest.approx(min(1.0, 3 * scores(without, "RQ2")[2]), abs=1e-3)
+    assert scores(without, "RQ2")[2] < LINT["similarity"]["addressed"] <= scores(with_structure, "RQ2")[2]
+    assert scores(without, "RQ1")[4] > 0 and scores(with_structure, "RQ1").get(4, 0) == 0
+    assert scores(with_structure, "RQ1")[6] >= LINT["similarity"]["addressed"]  # under no question's heading
+
+
+@pytest.mark.parametrize(
+    "heading, named",
+    [
+        ("\\subsection{RQ2: Tariffs}", ("RQ2",)),
+        ("\\subsection*{{\\bf RQ1: Why neutrality?}}", ("RQ1",)),
+        ("\\subsection{Answering Research Question 2}", ("RQ2",)),
+        ("\\subsection{\\ref{rq:tariffs}: Exports}", ("RQ2",)),
+        ("\\paragraph{Our second research question.}", ("RQ2",)),
+        ("\\subsection{RQ1 and RQ2 together}", ("RQ1", "RQ2")),
+        ("\\subsection{RQ7: not a question of this paper}", ()),
+        ("\\subsection{Results by decade}", ()),
+    ],
+)
+def test_which_questions_a_heading_names(heading, named):
+    questions = [{"id": "RQ1", "label": ""}, {"id": "RQ2", "label": "rq:tariffs"}]
+    assert research_questions.named_questions(heading, questions) == named
+
+
+def test_blocks_end_at_the_next_heading_of_their_level_and_boxes_at_their_end():
+    questions = [{"id": "RQ1", "label": ""}, {"id": "RQ2", "label": ""}]
+    text = (
+        "\\subsection{RQ1}\n"  # 1
+        "a\n"
+        "\\subsubsection{Details}\n"  # 3: inside RQ1's block
+        "b\n"
+        "\\subsection{Summary}\n"  # 5: ends it
+        "{\\bf RQ2.} run-in\n"  # 6
+        "c\n"
+        "\\section{Next}\n"  # 8: ends the run-in block
+        "\\begin{tcolorbox}[title=Answer to RQ1]\n"  # 9
+        "d\n"
+        "\\end{tcolorbox}\n"  # 11
+        "e\n"
+    )
+    found = sorted(research_questions.blocks(text, questions))
+    assert found == [(1, 5, ("RQ1",)), (6, 8, ("RQ2",)), (9, 12, ("RQ1",))]
+
+
+def test_sentences_of_an_included_file_carry_its_path_and_line(tmp_path):
+    (tmp_path / "part.tex").write_text(
+        "Intro.\n\nSmall states choose permanent neutrality because alliances drag them into wars.\n"
+    )
+    results = "Grain prices rose in the spring of that year.\n\\input{part}\n"
+    _, coverage = check(tmp_path, {"results": results, "conclusion": "Rainfall varied by month.\n"})
+    best = coverage.matches["RQ1"]["results"][0]
+    assert best["file"].endswith("part.tex") and best["line"] == 3
+
+
+def test_a_restatement_of_the_best_answer_is_evidence_too(tmp_path):
+    """Propagation: the conclusion sums up the results' finding in its own words (few of the question's)."""
+    results = "We found that small states choose permanent neutrality to stay out of the wars of great powers.\n"
+    conclusion = "Staying out of the wars of great powers is what these states gained, the results show.\n"
+    _, coverage = check(tmp_path, {"results": results, "conclusion": conclusion})
+    _, alone = check(tmp_path, {"results": "Rainfall varied by month in the south.\n", "conclusion": conclusion})
+    lent = coverage.matches["RQ1"]["conclusion"][0]["score"]
+    assert alone.matches["RQ1"]["conclusion"][0]["score"] < LINT["similarity"]["addressed"] <= lent
+    assert lent <= coverage.matches["RQ1"]["results"][0]["score"]  # never more than the answer it restates
+
+
+def test_evaluate_names_an_unknown_paper_and_restores_the_steps_it_switches_off():
+    from scripts.common import UserError
+
+    with pytest.raises(UserError, match="no corpus paper named nowhere-1999"):
+        evaluate.main(["--paper", "nowhere-1999", "--method", "tfidf"])
+    before = (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT)
+    with evaluate.steps_switched({"PROPAGATE": False, "OUTSIDE_ANSWER_WEIGHT": 1.0, "structure": False}) as on:
+        assert (on, research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT) == (False, False, 1.0)
+    assert before == (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT)
+
+
+def test_sentences_carry_their_own_line_across_the_corpus():
+    """The line a finding names is where its sentence starts (or the line before it wraps), for 99% of the
+    corpus' candidate sentences (measured 1284 of 1290; before a far match had to be confirmed: 1268)."""
+    right = total = 0
+    for paper in evaluate.load_corpus([evaluate.CORPUS]):
+        folder = ROOT if paper.slug == "this-paper" else evaluate.CORPUS / paper.slug
+        questions = research_questions.questions_of(paper.sources[paper.lint["research_questions_section"]])
+        _, candidates = research_questions.paper_sentences(questions, paper.sources, paper.lint)
+        for sentence in candidates:
+            path = Path(sentence.file) if Path(sentence.file).is_absolute() else folder / sentence.file
+            lines = path.read_text(encoding="utf-8").splitlines()
+            first_word = sentence.text.split()[0].strip(".,;:()")
+            right += first_word in " ".join(lines[sentence.line - 1 : sentence.line + 1])
+            total += 1
+    assert right >= 0.99 * total, (right, total)

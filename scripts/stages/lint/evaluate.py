@@ -14,14 +14,15 @@ tuned on the others), which shows how much tuning on the same papers flatters th
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from scripts.common import ROOT, run_main
+from scripts.common import ROOT, UserError, run_main
 from scripts.stages.lint import research_questions as rq
 from scripts.stages.lint import similarity
 from scripts.stages.lint.parse import Source, read_source
@@ -83,10 +84,11 @@ def load_corpus(folders: Iterable[Path], this_paper: bool = True) -> list[Paper]
     return papers
 
 
-def best_scores(paper: Paper, method: str) -> list[Best]:
+def best_scores(paper: Paper, method: str, structure: bool = True) -> list[Best]:
     section = paper.sources[paper.lint["research_questions_section"]]
     questions = rq.questions_of(section)
-    settings = {**paper.lint, "similarity": {**(paper.lint.get("similarity") or {}), "method": method}}
+    given = paper.lint.get("similarity") or {}
+    settings = {**paper.lint, "similarity": {**given, "method": method, "structure": structure}}
     matches = rq.best_matches(questions, paper.sources, settings, similarity.scorer(method))
     found = []
     for question in questions:
@@ -226,6 +228,32 @@ def row(name: str, thresholds: str, result: Result) -> str:
     )
 
 
+# Steps of the check that the evaluation switches off one after the other, to show what each adds.
+ABLATIONS = {
+    "without structure": {"structure": False},
+    "without structure, propagation and the outside-answer weight": {
+        "structure": False,
+        "PROPAGATE": False,
+        "OUTSIDE_ANSWER_WEIGHT": 1.0,
+    },
+}
+
+
+@contextmanager
+def steps_switched(changes: dict[str, Any]) -> Iterator[bool]:
+    """The research-question module's constants changed for a measurement (restored after); yields the
+    `structure` setting."""
+    constants = {name: value for name, value in changes.items() if name.isupper()}
+    saved = {name: getattr(rq, name) for name in constants}
+    for name, value in constants.items():
+        setattr(rq, name, value)
+    try:
+        yield changes.get("structure", True)
+    finally:
+        for name, value in saved.items():
+            setattr(rq, name, value)
+
+
 def report(papers: list[Paper], methods: Sequence[str], configured: dict[str, Any]) -> str:
     lines = [
         f"Corpus: {len(papers)} papers ({', '.join(p.slug for p in papers)}).",
@@ -235,15 +263,21 @@ def report(papers: list[Paper], methods: Sequence[str], configured: dict[str, An
         "|---|---|---|---|---|---|---|",
     ]
     notes = ["", "Separation of answering sentences from the others:"]
-    for method in methods:
-        pairs = [pair for paper in papers for pair in best_scores(paper, method)]
-        notes.append(separation(method, pairs))
-        if method == configured["method"]:
+    variants = [(method, method, {}) for method in methods]
+    variants += [
+        (f"{m} {name}", m, changes) for m in methods if m == configured["method"] for name, changes in ABLATIONS.items()
+    ]
+    for name, method, changes in variants:
+        with steps_switched(changes) as structure:
+            pairs = [pair for paper in papers for pair in best_scores(paper, method, structure)]
+        notes.append(separation(name, pairs))
+        if method == configured["method"] and not changes:
             shipped = measure(pairs, configured["addressed"], configured["weak"])
-            lines.append(row(f"{method} (lint settings)", f"{configured['addressed']} / {configured['weak']}", shipped))
-        addressed, weak = tune(pairs)
-        lines.append(row(f"{method} (tuned on the corpus)", f"{addressed} / {weak}", measure(pairs, addressed, weak)))
-        lines.append(row(f"{method} (leave one paper out)", "tuned on the others", leave_one_paper_out(pairs)))
+            lines.append(row(f"{name} (lint settings)", f"{configured['addressed']} / {configured['weak']}", shipped))
+        if len(papers) > 1:
+            addressed, weak = tune(pairs)
+            lines.append(row(f"{name} (tuned on the corpus)", f"{addressed} / {weak}", measure(pairs, addressed, weak)))
+            lines.append(row(f"{name} (leave one paper out)", "tuned on the others", leave_one_paper_out(pairs)))
     return "\n".join(lines + notes)
 
 
@@ -252,8 +286,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, action="append", help="a folder of paper folders (repeatable)")
     parser.add_argument("--method", action="append", choices=sorted(similarity.METHODS), help="(repeatable)")
     parser.add_argument("--without-this-paper", action="store_true", help="only the papers in the corpus folders")
+    parser.add_argument("--paper", action="append", help="only this corpus paper, by folder name (repeatable)")
     args = parser.parse_args(argv)
-    papers = load_corpus(args.corpus or [CORPUS], this_paper=not args.without_this_paper)
+    papers = load_corpus(args.corpus or [CORPUS], this_paper=not args.without_this_paper and not args.paper)
+    if args.paper:
+        papers = [paper for paper in papers if paper.slug in args.paper]
+        if not papers:
+            folders = ", ".join(str(folder) for folder in args.corpus or [CORPUS])
+            raise UserError("--paper", f"no corpus paper named {', '.join(args.paper)}", f"a folder in {folders}")
     metadata = yaml.safe_load((ROOT / "paper" / "metadata.yaml").read_text(encoding="utf-8"))
     configured = rq.similarity_settings(metadata["lint"])
     print(report(papers, args.method or sorted(similarity.METHODS), configured))

@@ -61,7 +61,9 @@ def to_markdown(findings: list[Finding], coverage: Coverage, similarity: dict[st
             f"Best sentence of the section by {similarity['method']} similarity: addressed by evidence ≥ "
             f"{similarity['addressed']}, weak ≥ {similarity['weak']}; an `\\addresses{{…}}` marker is "
             "authoritative. Captions, headings, floats, the research-question section and sentences that "
-            "name or restate a question, or say what the authors did not do, are no evidence.",
+            "name or restate a question, or say what the authors did not do, are no evidence. Outside the "
+            "answer sections a sentence weighs half"
+            + ("; a finding under a heading that names the question, three times." if similarity["structure"] else "."),
             "",
             "| question | " + " | ".join(sections) + " |",
             "|---|" + "---|" * len(sections),

@@ -10,7 +10,11 @@
   describe the study rather than a finding ("To answer this question, we compared ..."), sentences in
   which the authors say what they did not do or leave for later ("we did not compare ...", "future
   work"), and fragments.
-- A sentence that states a finding weighs more, one without the question's distinctive terms less.
+- A sentence that states a finding weighs more, one without the question's distinctive terms less, one
+  outside the answer sections half. Structure: a finding under an answer section's heading that names the
+  question ("\\subsection{RQ2: ...}") weighs three times; a sentence under a heading that names only other
+  questions is no evidence. Propagation: a sentence that restates a question's best answer (a conclusion
+  summing up the results) is evidence too, at most as strong as that answer.
   The weights and thresholds were chosen by measurement on labelled real papers (scripts/stages/lint/evaluate.py).
 - R002 (no answer section addresses the question) and R003 (only weak evidence there) fire once per
   question, at the question, naming the answer sections and the best sentence with its file:line.
@@ -28,7 +32,14 @@ from scripts.stages.lint import similarity
 from scripts.stages.lint.checks import Coverage, Finding, finding
 from scripts.stages.lint.parse import Source
 
-DEFAULT_SIMILARITY = {"method": "tfidf", "addressed": 0.22, "weak": 0.21, "best_sentences": 3}  # measured: README
+DEFAULT_SIMILARITY = {  # measured: README "Lint"
+    "method": "tfidf",
+    "addressed": 0.26,
+    "weak": 0.26,
+    "best_sentences": 3,
+    "structure": True,
+}
+NEAR_WORDS = 12  # markup between two words of the text rarely adds more raw words (citation keys, a label)
 MIN_WORDS = 5  # a shorter fragment is no evidence (a heading, a label, "Yes.")
 
 MARKER, EVIDENCE, WEAK, NONE = "addressed by marker", "addressed by evidence", "weak", "not addressed"
@@ -42,6 +53,9 @@ FLOATS = re.compile(
 BRACED = re.compile(
     r"\\(caption(?:of)?|captionbox|subcaption|part|chapter|section|subsection|subsubsection|paragraph|"
     r"subparagraph)\*?\s*(?:\[[^\]]*\]\s*)?\{"
+)
+SECTIONING = re.compile(
+    r"\\(?:part|chapter|section|subsection|subsubsection|paragraph|subparagraph)\*?\s*(?:\[[^\]]*\]\s*)?\{"
 )
 ORDINALS = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|final|next|main|other"
 NAMES_A_QUESTION = re.compile(
@@ -64,7 +78,7 @@ AUTHORS_DID_NOT = re.compile(
 DESCRIBES_THE_STUDY = re.compile(
     r"\bto\s+(?:answer|address|explore|investigate)\b|\b(?:in\s+)?this\s+(?:section|chapter)\b"
     r"|\b(?:goals?|aims?|purpose)\s+of\s+this\b"
-    r"|\bwe\s+(?:will|shall|plan|aim|seek|want|intend|need)\b"
+    r"|\bwe\s+(?:will|shall|plan|aim|seek|want|intend|need)\b|\bset\s+out\s+to\b"
     r"|\b(?:we|this\s+(?:paper|study|work|article|thesis)|our\s+(?:study|work|paper|evaluation|experiments?))\s+"
     r"(?:\w+\s+){0,2}?(?:investigat|examin|stud(?:y|ies|ied)|explor|evaluat|compar|analy[sz]|describ|present|"
     r"focus|consider|measur|assess|ask|conduct|collect|appl(?:y|ied)|perform|select|propos|introduc)\w*",
@@ -79,6 +93,14 @@ FINDING = re.compile(
 )
 FINDING_WEIGHT = 0.5  # a sentence that states a finding weighs 1.5 times its similarity (README, "Lint")
 OFF_FOCUS_WEIGHT = 0.5  # a sentence with none of the question's distinctive terms weighs half (README, "Lint")
+# Structure (README, "Lint"): a finding under an answer section's heading that names the question weighs
+# three times its similarity; a sentence under a heading that names other questions only is no evidence.
+STRUCTURE_WEIGHT = 3.0
+OTHER_QUESTION_WEIGHT = 0.0
+# Outside the answer sections (method, threats...) a sentence needs twice the similarity to count: there the
+# paper sets up or qualifies its study, in the words of its questions, rather than answering them.
+OUTSIDE_ANSWER_WEIGHT = 0.5
+PROPAGATE = True  # a restatement of a question's best answer is evidence too (propagated(); README, "Lint")
 ABBREVIATIONS = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Sec|Secs|Eq|Eqs|Tab|No|resp|approx|al|ca|Dr|Prof|Mr|Ms|Inc|"
     r"Ltd|Jr|St|p|pp|vol|ch)|\b[A-Z])\.$"
@@ -95,6 +117,7 @@ class Sentence:
     line: int
     text: str
     excluded: str | None = None
+    block: tuple[str, ...] | None = None  # the questions whose heading the sentence stands under (structure)
 
 
 # --- settings -----------------------------------------------------------------------------------
@@ -161,20 +184,31 @@ def excluded_spans(text: str) -> list[tuple[int, int]]:
 
 
 def raw_words(source_text: str) -> list[tuple[str, int]]:
-    """Every word of the raw source, lower-case, with its offset."""
-    return [(m.group().lower(), m.start()) for m in re.finditer(r"\w+", source_text)]
+    """Every word of the raw source, lower-case, with its offset, except the words of headings (the plain
+    text has none of them, and a heading's word must not be taken for the same word in the text below)."""
+    headings = [(m.start(), braced_end(source_text, m.end() - 1)) for m in SECTIONING.finditer(source_text)]
+    starts = [start for start, _ in headings]
+    return [
+        (m.group().lower(), m.start())
+        for m in re.finditer(r"\w+", source_text)
+        if not in_spans(m.start(), headings, starts)
+    ]
 
 
 def word_positions(raw: list[tuple[str, int]], start: int, words: Sequence[str]) -> list[int]:
     """The raw-source offset of each plain-text word of a paragraph that starts at offset `start`.
 
     The plain text is the raw text minus markup, so its words are a subsequence of the raw words: each
-    word is matched to the next equal raw word (within a window, since markup adds words)."""
+    word is matched to the next equal raw word (within a window, since markup adds words). A match far
+    ahead must be confirmed by the next word following it closely: a word that markup makes (a % from
+    \\percent) would otherwise jump to the same word in a later sentence and shift every line after it."""
     index = bisect.bisect_left(raw, start, key=lambda item: item[1])
     positions, last = [], start
-    for word in words:
+    for number, word in enumerate(words):
+        following = words[number + 1] if number + 1 < len(words) else None
         for ahead in range(index, min(index + 80, len(raw))):
-            if raw[ahead][0] == word:
+            near = ahead - index < NEAR_WORDS
+            if raw[ahead][0] == word and (near or following in {w for w, _ in raw[ahead + 1 : ahead + 4]}):
                 index, last = ahead + 1, raw[ahead][1]
                 break
         positions.append(last)
@@ -209,27 +243,114 @@ def exclusion(text: str, in_float: bool, question_terms: list[set[str]]) -> str 
     return None
 
 
-def sentences_of(section_id: str, source: Source, question_terms: list[set[str]]) -> list[Sentence]:
-    """Every sentence of a section, with its first line and why it is left out (if it is)."""
-    spans = excluded_spans(source.text)
-    starts = [start for start, _ in spans]
-    raw = raw_words(source.text)
-    line_starts = [0] + [m.end() for m in re.finditer("\n", source.text)]
+def included_files(source: Source) -> dict[str, str]:
+    """The text of every file a section file includes (and they include), by path."""
+    texts = {}
+    for child in source.included:
+        texts |= {child.path: child.text} | included_files(child)
+    return texts
+
+
+def sentences_of(
+    section_id: str, source: Source, question_terms: list[set[str]], questions: Sequence[dict[str, Any]] = ()
+) -> list[Sentence]:
+    """Every sentence of a section (and of the files it includes), with its file:line, why it is left out
+    (if it is) and the question whose heading it stands under (if one)."""
     found = []
-    for paragraph in source.paragraphs:
-        pieces = split_sentences(paragraph.text)
-        words = [re.findall(r"\w+", piece.lower()) for piece in pieces]
-        start = line_starts[min(paragraph.line, len(line_starts)) - 1]
-        positions = word_positions(raw, start, [w for group in words for w in group])
-        cursor = 0
-        for piece, group in zip(pieces, words, strict=True):
-            offsets = positions[cursor : cursor + len(group)] or [positions[cursor - 1] if cursor else start]
-            cursor += len(group)
-            inside = sum(in_spans(offset, spans, starts) for offset in offsets)
-            line = bisect.bisect_right(line_starts, offsets[0])
-            why = exclusion(piece, inside * 2 > len(offsets), question_terms)
-            found.append(Sentence(section_id, source.path, line, piece, why))
+    included = included_files(source)
+    for path, text in {source.path: source.text, **included}.items():
+        spans = excluded_spans(text)
+        starts = [start for start, _ in spans]
+        raw = raw_words(text)
+        line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        organised = blocks(text, questions)
+        mine = (p for p in source.paragraphs if (p.path if p.path in included else source.path) == path)
+        for paragraph in mine:
+            pieces = split_sentences(paragraph.text)
+            words = [re.findall(r"\w+", piece.lower()) for piece in pieces]
+            start = line_starts[min(paragraph.line, len(line_starts)) - 1]
+            positions = word_positions(raw, start, [w for group in words for w in group])
+            cursor = 0
+            for piece, group in zip(pieces, words, strict=True):
+                offsets = positions[cursor : cursor + len(group)] or [positions[cursor - 1] if cursor else start]
+                cursor += len(group)
+                inside = sum(in_spans(offset, spans, starts) for offset in offsets)
+                line = bisect.bisect_right(line_starts, offsets[0])
+                why = exclusion(piece, inside * 2 > len(offsets), question_terms)
+                block = next((ids for first, last, ids in organised if first <= line < last), None)
+                found.append(Sentence(section_id, path, line, piece, why, block))
     return found
+
+
+# --- structure: results organised under a heading per question -----------------------------------
+
+HEADING_LEVELS = {
+    "part": 0, "chapter": 1, "section": 2, "subsection": 3, "subsubsection": 4, "paragraph": 5, "subparagraph": 6,
+}  # fmt: skip
+RUN_IN = 7  # a bold run-in heading at the start of a line: "{\bf RQ1:} ..." or "\textbf{RQ1.} ..."
+HEADING = re.compile(
+    r"\\(part|chapter|section|subsection|subsubsection|paragraph|subparagraph)\*?\s*(?:\[[^\]]*\]\s*)?\{"
+    r"|^[ \t]*(?:\\noindent\s*)?(\{\\(?:bf|bfseries)\b|\\textbf\s*\{)",
+    re.MULTILINE,
+)
+# A box that states an answer and names its question in its title ("\begin{tcolorbox}[title=Answer to RQ1]").
+TITLED_BOX = re.compile(r"\\begin\{([A-Za-z*]+)\}\s*(\[[^\]\n]*\]|\{[^}\n]*\})")
+QUESTION_REFERENCE = re.compile(
+    r"\bRQ\s*-?\s*(\d+)\b|\bresearch\s+question\s+(\d+)\b"
+    r"|\\(?:[cC]|auto|name|[vV])?ref\*?\s*\{([^}]*)\}"
+    rf"|\b({'|'.join(ORDINALS.split('|')[:10])})\s+research\s+question\b",
+    re.IGNORECASE,
+)
+
+
+def named_questions(heading: str, questions: Sequence[dict[str, Any]]) -> tuple[str, ...]:
+    """The questions a heading names: "RQ2", "Research Question 2", \\ref{rq-label}, "second research question"."""
+    ordinals = ORDINALS.split("|")[:10]
+    ids = {q["id"] for q in questions}
+    named = []
+    for match in QUESTION_REFERENCE.finditer(heading):
+        number, spelled, label, ordinal = match.groups()
+        if number or spelled:
+            named.append(f"RQ{number or spelled}")
+        elif label:
+            named += [q["id"] for q in questions if label.strip() in {q.get("label"), f"rq:{q['id']}"}]
+        elif ordinal:
+            index = ordinals.index(ordinal.lower())
+            named += [questions[index]["id"]] if index < len(questions) else []
+    return tuple(sorted({name for name in named if name in ids}))
+
+
+def blocks(text: str, questions: Sequence[dict[str, Any]]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Line ranges [first, last) that a heading (or a titled box) assigns to the questions it names.
+
+    A heading's block runs to the next heading of its level or above; a run-in heading's to the next
+    heading of any kind; a box's to its \\end."""
+    if not questions:
+        return []
+    line_of = lambda offset: text.count("\n", 0, offset) + 1  # noqa: E731
+    headings = []
+    for match in HEADING.finditer(text):
+        level = HEADING_LEVELS[match[1]] if match[1] else RUN_IN
+        opening = match.start(2) if match[2] and match[2].startswith("{") else match.end() - 1
+        headings.append(
+            (line_of(match.start()), level, named_questions(text[opening : braced_end(text, opening)], questions))
+        )
+    found = []
+    for index, (line, level, named) in enumerate(headings):
+        if not named:
+            continue
+        later = [
+            other
+            for other, other_level, _ in headings[index + 1 :]
+            if other > line and (other_level <= level or level == RUN_IN)
+        ]
+        found.append((line, later[0] if later else line_of(len(text)) + 1, named))
+    for match in TITLED_BOX.finditer(text):
+        named = named_questions(match[2], questions)
+        close = text.find(f"\\end{{{match[1]}}}", match.end())
+        if named and close > 0:
+            found.append((line_of(match.start()), line_of(close) + 1, named))
+    return sorted(found, key=lambda block: (-block[0], block[1]))
 
 
 def in_spans(offset: int, spans: list[tuple[int, int]], starts: list[int]) -> bool:
@@ -262,7 +383,9 @@ def questions_of(section: Source) -> list[dict[str, Any]]:
         found = LABEL.search(raw)
         key = label or (found[2] if found else "")
         question_id = key.removeprefix("rq:") if key.startswith("rq:") else f"RQ{number}"
-        questions.append({"id": question_id, "text": question_text(text, raw), "file": section.path, "line": line})
+        questions.append(
+            {"id": question_id, "text": question_text(text, raw), "file": section.path, "line": line, "label": key}
+        )
     return questions
 
 
@@ -271,48 +394,130 @@ def query(question: dict[str, Any]) -> str:
     return RQ_PREFIX.sub("", question["text"])
 
 
+def paper_sentences(
+    questions: list[dict[str, Any]], sources: dict[str, Source], settings: dict[str, Any]
+) -> tuple[list[Sentence], list[Sentence]]:
+    """Every sentence outside the research-question section, and those of them that may be evidence."""
+    question_terms = [set(similarity.terms(query(q))) for q in questions]
+    sentences = [
+        sentence
+        for sid, source in sources.items()
+        if sid != settings["research_questions_section"]
+        for sentence in sentences_of(sid, source, question_terms, questions)
+    ]
+    candidates = [s for s in sentences if s.excluded is None and s.section in settings["coverage_sections"]]
+    return sentences, candidates
+
+
+def evidence_scores(
+    raw: Sequence[Sequence[float]],
+    questions: list[dict[str, Any]],
+    candidates: list[Sentence],
+    sentences: list[Sentence],
+    settings: dict[str, Any],
+) -> list[list[float]]:
+    """Each candidate sentence's evidence for each question, 0 to 1, from its similarity `raw[q][c]`:
+    weighted up when it states a finding, down when it has none of the question's distinctive terms,
+    and by structure (`structure_weight`) when it stands under a heading that names a question."""
+    weights = similarity.idf([similarity.terms(s.text) for s in sentences])
+    question_terms = [set(similarity.terms(query(q))) for q in questions]
+    candidate_terms = [set(similarity.terms(s.text)) for s in candidates]
+    use_structure = similarity_settings(settings)["structure"]
+    rows = []
+    for q_index, question in enumerate(questions):
+        focus = focus_terms(question_terms[q_index], weights)
+        row = []
+        for c_index, sentence in enumerate(candidates):
+            score = weighted(raw[q_index][c_index], sentence.text, bool(focus & candidate_terms[c_index]))
+            if use_structure:
+                score *= structure_weight(sentence, question["id"], settings["answer_sections"])
+            if sentence.section not in settings["answer_sections"]:
+                score *= OUTSIDE_ANSWER_WEIGHT
+            row.append(round(min(1.0, score), 4))
+        rows.append(row)
+    return rows
+
+
+def structure_weight(sentence: Sentence, question_id: str, answer_sections: Sequence[str]) -> float:
+    """How the heading a sentence stands under weighs its evidence for a question.
+
+    A finding under a heading of an answer section that names the question ("\\subsection{RQ2: ...}",
+    "Answering RQ2", "{\\bf RQ2.}") is the answer the author filed there: STRUCTURE_WEIGHT. A sentence
+    under a heading that names only other questions is their answer, not this one's: OTHER_QUESTION_WEIGHT.
+    A sentence under no such heading (papers not organised by question) keeps its similarity alone."""
+    if not sentence.block:
+        return 1.0
+    if question_id not in sentence.block:
+        return OTHER_QUESTION_WEIGHT
+    if sentence.section in answer_sections and FINDING.search(sentence.text):
+        return STRUCTURE_WEIGHT
+    return 1.0
+
+
+def propagated(
+    scores: list[list[float]],
+    questions: list[dict[str, Any]],
+    candidates: list[Sentence],
+    sentences: list[Sentence],
+    settings: dict[str, Any],
+    score: similarity.Scorer,
+) -> list[list[float]]:
+    """Evidence that restates a question's best answer: a conclusion sums up a finding of the results in
+    other words than the question's. A sentence's evidence is at least the best answer's score times the
+    sentence's similarity to that answer (both at most 1, so a weak best answer lends little), weighed
+    down outside the answer sections and under other questions' headings as a direct match is."""
+    answer_sections = settings["answer_sections"]
+    answers = [i for i, c in enumerate(candidates) if c.section in answer_sections]
+    if not answers or not scores:
+        return scores
+    best = [max(answers, key=lambda i: (row[i], -i)) for row in scores]
+    similar = score([candidates[i].text for i in best], [c.text for c in candidates], [s.text for s in sentences])
+    use_structure = similarity_settings(settings)["structure"]
+
+    def weight(question: dict[str, Any], sentence: Sentence) -> float:
+        outside = 1.0 if sentence.section in answer_sections else OUTSIDE_ANSWER_WEIGHT
+        other = sentence.block and question["id"] not in sentence.block and use_structure
+        return outside * (OTHER_QUESTION_WEIGHT if other else 1.0)
+
+    return [
+        [
+            row[c] if c == b else max(row[c], round(row[b] * similar[q][c] * weight(questions[q], candidates[c]), 4))
+            for c in range(len(candidates))
+        ]
+        for q, (row, b) in enumerate(zip(scores, best, strict=True))
+    ]
+
+
 def best_matches(
     questions: list[dict[str, Any]],
     sources: dict[str, Source],
     settings: dict[str, Any],
     scorer: similarity.Scorer | None = None,
+    raw: Sequence[Sequence[float]] | None = None,
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Per question and coverage section: the best matches, markers first, then sentences by score."""
-    lint_settings, options = settings, similarity_settings(settings)
-    question_terms = [set(similarity.terms(query(q))) for q in questions]
-    rq_section = lint_settings["research_questions_section"]
-    sentences = [
-        sentence
-        for sid, source in sources.items()
-        if sid != rq_section
-        for sentence in sentences_of(sid, source, question_terms)
-    ]
-    candidates = [s for s in sentences if s.excluded is None and s.section in lint_settings["coverage_sections"]]
+    options = similarity_settings(settings)
+    sentences, candidates = paper_sentences(questions, sources, settings)
     score = scorer or similarity.scorer(options["method"])
-    scores = score([query(q) for q in questions], [s.text for s in candidates], [s.text for s in sentences])
-    weights = similarity.idf([similarity.terms(s.text) for s in sentences])
-    candidate_terms = [set(similarity.terms(s.text)) for s in candidates]
+    if raw is None:
+        raw = score([query(q) for q in questions], [s.text for s in candidates], [s.text for s in sentences])
+    scores = evidence_scores(raw, questions, candidates, sentences, settings)
+    if PROPAGATE:
+        scores = propagated(scores, questions, candidates, sentences, settings, score)
     matches: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for q_index, question in enumerate(questions):
         matches[question["id"]] = {}
-        focus = focus_terms(question_terms[q_index], weights)
-        for sid in lint_settings["coverage_sections"]:
+        for sid in settings["coverage_sections"]:
             if sid not in sources:
                 continue
             marked = [
-                {"file": sources[sid].path, "line": p.line, "score": 1.0, "marker": True, "sentence": p.text}
+                {"file": p.path or sources[sid].path, "line": p.line, "score": 1.0, "marker": True, "sentence": p.text}
                 for p in sources[sid].paragraphs
                 if question["id"] in p.addresses
             ]
             scored = sorted(
                 (
-                    {
-                        "file": s.file,
-                        "line": s.line,
-                        "score": weighted(scores[q_index][i], s.text, bool(focus & candidate_terms[i])),
-                        "marker": False,
-                    }
-                    | {"sentence": s.text}
+                    {"file": s.file, "line": s.line, "score": scores[q_index][i], "marker": False, "sentence": s.text}
                     for i, s in enumerate(candidates)
                     if s.section == sid
                 ),
@@ -335,7 +540,7 @@ def weighted(score: float, sentence: str, on_focus: bool = True) -> float:
     """A sentence's similarity, weighted up when it states a finding and down when it has none of the
     question's distinctive terms; 0 to 1, 4 decimals."""
     weight = (1 + FINDING_WEIGHT * bool(FINDING.search(sentence))) * (1 if on_focus else OFF_FOCUS_WEIGHT)
-    return round(min(1.0, float(score) * weight), 4)
+    return min(1.0, float(score) * weight)
 
 
 def unknown_markers(sources: dict[str, Source], known: set[str]) -> list[Finding]:
