@@ -128,7 +128,7 @@ def copy_project_files(destination: Path, root: Path = ROOT) -> None:
 
 def venv_environment() -> dict[str, str]:
     """This process's environment with its Python's bin folder first on PATH, so that the workflow's
-    steps (`python -m scripts.<stage>`) run with the same Python and packages."""
+    steps (`python -m scripts.stages.<stage>`) run with the same Python and packages."""
     return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 

@@ -21,6 +21,9 @@ from scripts.commands import slurm, slurm_engine
 from scripts.common import ROOT, UserError, copy_project_files
 from scripts.devtools import slurm_cluster
 
+# One cluster / one repository per session: these tests stay on one xdist worker.
+pytestmark = pytest.mark.xdist_group("slurm")
+
 # Short waits for a cluster with nothing else to do; the profile's defaults suit a real one.
 FAST_STATUS = ["--first-status-check", "1", "--seconds-between-status-checks", "2"]
 RUN_TIMEOUT_SECONDS = 600  # a bound for this test's own waits, far above a normal run
@@ -151,8 +154,8 @@ def job_states(env: dict[str, str]) -> dict[str, tuple[str, str]]:
     return {job: (name, state) for job, name, state in (line.split("|") for line in listing.split())}
 
 
-def test_the_cluster_starts_in_seconds(cluster):
-    assert cluster.start_seconds < 30
+def test_the_cluster_starts_and_its_controller_answers(cluster):
+    # How long it took (cluster.start_seconds) is reported in README, not asserted: no timed tests.
     assert slurm_cluster.node_states(cluster.folder)  # the controller answers
 
 

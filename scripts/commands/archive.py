@@ -27,15 +27,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scripts import paths
 from scripts.common import ROOT, UserError, atomic_write_bytes, project_files, run_main, sha256_file, venv_environment
 
 # Build outputs that go into the archive, and where they go in it.
 ARCHIVED_OUTPUTS = {
-    "build/paper.pdf": "outputs/paper.pdf",
-    "build/lint/report.json": "outputs/lint/report.json",
-    "build/lint/report.md": "outputs/lint/report.md",
-    "build/verify/report.html": "outputs/verify/report.html",
-    "build/verify/report.json": "outputs/verify/report.json",
+    path.as_posix(): f"outputs/{path.relative_to(paths.BUILD).as_posix()}"
+    for path in (
+        paths.PAPER_PDF,
+        paths.LINT_REPORT_JSON,
+        paths.LINT_REPORT_MD,
+        paths.VERIFY_REPORT_HTML,
+        paths.VERIFY_REPORT_JSON,
+    )
 }
 SUMS = "SHA256SUMS"
 LOCK = "environment-lock.json"

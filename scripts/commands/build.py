@@ -26,10 +26,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from scripts import paths
 from scripts.common import ROOT, venv_environment
 
-SNAKEMAKE_LOG = Path("build/logs/snakemake.log")
-LINT_REPORT = Path("build/lint/report.json")
+SNAKEMAKE_LOG = paths.SNAKEMAKE_LOG
+LINT_REPORT = paths.LINT_REPORT_JSON
 BUILD_LOCK = Path("build/.build.lock")
 PREFLIGHT_LOG = Path("build/logs/preflight.log")
 

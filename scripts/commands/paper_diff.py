@@ -21,12 +21,12 @@ import sys
 import tarfile
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 from scripts.commands.submission import BUILT_TEX, figure_files, flatten
 from scripts.common import ROOT, UserError, atomic_write_bytes, load_yaml, run_main, venv_environment
 from scripts.stages.compile import first_error, tex_environment
+from scripts.stages.metadata import source_date_epoch
 
 OUT = Path("build/diff")
 LOG = Path("build/logs/diff.log")
@@ -132,7 +132,7 @@ def make_diff(revision: str, root: Path = ROOT) -> Path:
     if shutil.which("latexdiff") is None:
         raise UserError("latexdiff", "not installed", "install the Debian package: apt-get install latexdiff")
     metadata = load_yaml(root / "paper/metadata.yaml")
-    epoch = int(datetime.fromisoformat(str(metadata["build"]["source_date"])).timestamp())
+    epoch = source_date_epoch(metadata)
     assemble(root, "the working tree")
     work = root / OUT / "work"
     shutil.rmtree(work, ignore_errors=True)

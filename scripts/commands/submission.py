@@ -24,7 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.commands.archive import archive_name
 from scripts.common import ROOT, UserError, atomic_write_bytes, atomic_write_text, load_yaml, run_main
+from scripts.stages.metadata import METADATA
 
 BUILT_TEX = Path("build/tex/paper.tex")
 PUBLISHED = Path("build/paper.pdf")
@@ -94,8 +96,8 @@ def plain_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in project}
 
 
-def compile_plainly(folder: Path, max_runs: int = 4) -> int:
-    """pdflatex runs only, until nothing asks for another; the number of runs."""
+def compile_plainly(folder: Path, max_runs: int = 4) -> int | None:
+    """pdflatex runs only, until nothing asks for another; the number of runs (None: still unsettled)."""
     log = ""
     for run in range(1, max_runs + 1):
         done = subprocess.run(
@@ -113,7 +115,7 @@ def compile_plainly(folder: Path, max_runs: int = 4) -> int:
             )
         if not RERUN.search(log):
             return run
-    return max_runs
+    return None
 
 
 def page_texts(pdf: Path) -> list[str]:
@@ -178,11 +180,19 @@ def shell_escape_check(files: dict[str, bytes]) -> Check:
     return Check("no shell escape needed", not needs, detail)
 
 
-def preflight(bundle: Path, files: dict[str, bytes], pdf: Path, runs: int, reference: Path, root: Path) -> list[Check]:
+def preflight(
+    bundle: Path, files: dict[str, bytes], pdf: Path, runs: int | None, reference: Path, root: Path
+) -> list[Check]:
     ours, theirs = page_texts(pdf), page_texts(reference)
     differing = differing_pages(ours, theirs)
     return [
-        Check("compiles with plain pdflatex", True, f"{runs} runs, no latexmk, no biber, no project settings"),
+        Check(
+            "compiles with plain pdflatex",
+            runs is not None,
+            f"{runs} runs, no latexmk, no biber, no project settings"
+            if runs
+            else "TeX still asks for another run after 4 (labels or citations do not settle)",
+        ),
         Check(
             "text equals build/paper.pdf, page by page",
             not differing,
@@ -203,8 +213,8 @@ def preflight(bundle: Path, files: dict[str, bytes], pdf: Path, runs: int, refer
 
 
 def make_submission(root: Path, out: Path) -> tuple[Path, list[Check]]:
-    metadata = load_yaml(root / "paper/metadata.yaml")
-    name = f"{metadata['doi'].split('/', 1)[-1]}-submission"
+    metadata = load_yaml(root / METADATA)
+    name = f"{archive_name(metadata)}-submission"
     files = bundle_files(root)
     bundle = root / out / f"{name}.zip"
     atomic_write_bytes(bundle, deterministic_zip(files, name))

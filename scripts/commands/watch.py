@@ -28,11 +28,11 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from scripts.common import ROOT, UserError, atomic_write_bytes, load_yaml
 from scripts.stages.compile import check_log, context_hint, first_error, missing_file_hint, tex_environment
+from scripts.stages.metadata import source_date_epoch
 
 BUILD_TEX = Path("build/tex/paper.tex")
 WATCH_DIR = Path("build/watch")
@@ -358,7 +358,7 @@ def print_lint(root: Path) -> None:
 
 def source_settings(root: Path) -> tuple[int, str]:
     metadata = load_yaml(root / "paper/metadata.yaml")
-    epoch = int(datetime.fromisoformat(str(metadata["build"]["source_date"])).timestamp())
+    epoch = source_date_epoch(metadata)
     return epoch, str(metadata.get("bibliography", "paper/references.bib"))
 
 

@@ -9,7 +9,6 @@ offset and the PDF object where the two builds first part. Exit status 1 when an
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import re
 import subprocess
@@ -18,7 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from scripts.common import ROOT, UserError, copy_project_files, run_main
+from scripts.common import ROOT, UserError, copy_project_files, run_main, sha256_file
 
 # Everything the build makes, in the order a reader would look: the PDF first.
 OUTPUTS = (
@@ -42,7 +41,7 @@ def outputs(folder: Path) -> dict[str, str]:
     found = {}
     for pattern in OUTPUTS:
         for path in sorted(folder.glob(pattern)):
-            found[path.relative_to(folder).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+            found[path.relative_to(folder).as_posix()] = sha256_file(path)
     return found
 
 

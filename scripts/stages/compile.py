@@ -1,6 +1,6 @@
 """build/tex/paper.tex -> PDF with latexmk (pdflatex + biber), and a readable error when it fails.
 
-    python -m scripts.stages.compile --tex build/tex/paper.tex --source-date 2018-03-01T00:00:00+00:00
+    python -m scripts.stages.compile pdf --tex build/tex/paper.tex --source-date 2018-03-01T00:00:00+00:00
     python -m scripts.stages.compile publish --pdf build/tex/paper.pdf --to build/paper.pdf
 
 latexmk runs from the project root, so TeX names files as `./paper/sections/<file>.tex:<line>`.
@@ -20,10 +20,10 @@ import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from scripts.common import ROOT, UserError, atomic_write_bytes, run_main
+from scripts.stages.metadata import to_epoch
 
 SECTIONS = Path("paper/sections")
 # Debian packages that provide LaTeX files this project may be asked for (see README, "Set-up").
@@ -331,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if shutil.which("latexmk") is None:
         raise UserError("latexmk", "not installed", "run `make setup` (installs Debian's TeX Live)")
-    epoch = int(datetime.fromisoformat(args.source_date).timestamp())
+    epoch = to_epoch(args.source_date)
     pages = run_latexmk(args.tex, epoch, args.timeout, args.bibliography)
     counts = warning_counts(_read(ROOT / args.tex.with_suffix(".log")))
     print(

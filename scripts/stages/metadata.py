@@ -155,9 +155,14 @@ def is_unknown(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip().lower() == UNKNOWN)
 
 
+def to_epoch(source_date: str) -> int:
+    """An ISO 8601 source date as seconds since 1970 (SOURCE_DATE_EPOCH)."""
+    return int(datetime.fromisoformat(str(source_date)).timestamp())
+
+
 def source_date_epoch(metadata: dict[str, Any]) -> int:
     """The fixed timestamp (seconds since 1970) written into every output."""
-    return int(datetime.fromisoformat(metadata["build"]["source_date"]).timestamp())
+    return to_epoch(metadata["build"]["source_date"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,8 @@ rule verify_report:
         figures=get_figure_files(),
         raw=get_raw_files(),
         code=["scripts/commands/verify.py", "scripts/stages/provenance.py", *FIGURE_CODE],
+        # The figures are redrawn by the workflow itself in a clean copy of the project's files.
+        sources=get_project_files,
     output:
         html=VERIFY_REPORT_HTML.as_posix(),
         json=VERIFY_REPORT_JSON.as_posix(),

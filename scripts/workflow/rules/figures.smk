@@ -61,6 +61,7 @@ rule plot_figure:
 rule publish_figure:
     input:
         figure=rules.plot_figure.output.figure,
+        code="scripts/stages/compile.py",
     output:
         figure=PUBLISHED_FIGURE,
     log:

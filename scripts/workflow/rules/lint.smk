@@ -10,7 +10,8 @@ rule lint_sources:
         metadata="paper/metadata.yaml",
         sections=SECTION_FILES,
         bibliography=config["bibliography"],
-        preamble=sorted(str(path) for path in Path("paper").glob("*.sty")),  # its macros are known to P003
+        # the paper's own .sty, .cls and .tex files: their macros are known to P003
+        preamble=sorted(str(path) for pattern in ("*.sty", "*.cls", "*.tex") for path in Path("paper").glob(pattern)),
         figures=get_figure_files(),  # X004 checks that every included graphic exists
         code=get_lint_code(),
     output:

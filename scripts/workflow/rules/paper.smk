@@ -84,6 +84,7 @@ rule compile:
 rule publish:
     input:
         pdf=rules.compile.output.pdf,
+        code="scripts/stages/compile.py",
     output:
         pdf=report(PAPER_PDF.as_posix(), caption="../captions/paper.rst", category="Paper"),
     log:
