@@ -6,11 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.patches import Rectangle
 from pypdf import PdfReader
 
 from scripts.stages.data import find_resource, load_descriptor, process_command
-from scripts.stages.figures import ILLUSTRATIVE_MARK, WATERMARK, draw, plot_command, render
+from scripts.stages.figures import ILLUSTRATIVE_MARK, ILLUSTRATIVE_NOTE_GID, WATERMARK, draw, plot_command, render
 from scripts.stages.metadata import load_metadata
 
 STYLE = Path("paper/figure-style.mplstyle")
@@ -62,23 +61,54 @@ def pixels(figure) -> np.ndarray:
     return np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
 
 
-def test_watermark_shows_over_the_opaque_bars():
-    """Pixels inside the bars change when the watermark is drawn: it is in front of them, not hidden."""
+def watermark_of(figure):
+    (mark,) = [artist for artist in figure.artists if artist.get_gid() == WATERMARK]
+    return mark
+
+
+def test_watermark_is_visible_in_both_figures():
+    """Hiding the watermark changes many pixels: it is drawn, in front, and not covered by anything."""
+    for kind, table in (("poll", POLL), ("survey", SURVEY)):
+        figure = draw(kind, table, STYLE, illustrative=True)
+        with_mark = pixels(figure)
+        watermark_of(figure).set_visible(False)
+        assert int((with_mark != pixels(figure)).any(axis=-1).sum()) > 300, kind
+
+
+def test_watermark_and_note_cover_no_label_and_no_data():
+    """The watermark overlaps no text, bar, interval or data point, and it and the note stay in the plot's width."""
+    for kind, table in (("poll", POLL), ("survey", SURVEY)):
+        figure = draw(kind, table, STYLE, illustrative=True)
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        axes = figure.axes[0]
+        mark = watermark_of(figure).get_window_extent(renderer)
+        (note,) = [text for text in axes.texts if text.get_gid() == ILLUSTRATIVE_NOTE_GID]
+        labels = [text for text in [*axes.texts, *figure.texts] if text.get_visible() and text is not note]
+        assert not any(mark.overlaps(label.get_window_extent(renderer)) for label in labels), kind
+        assert not mark.overlaps(note.get_bbox_patch().get_window_extent(renderer)), kind
+        data = [patch.get_window_extent(renderer) for patch in axes.patches]
+        data += [collection.get_datalim(axes.transData) for collection in axes.collections]
+        assert not any(mark.overlaps(box) for box in data), kind
+        points = np.concatenate([axes.transData.transform(line.get_xydata()) for line in axes.lines] or [[[0, 0]]])
+        inside = ((points >= [mark.x0, mark.y0]) & (points <= [mark.x1, mark.y1])).all(axis=1)
+        assert not inside.any(), kind
+        plot = axes.get_window_extent(renderer)
+        assert plot.x0 <= mark.x0 and mark.x1 <= plot.x1, kind
+        box = note.get_bbox_patch().get_window_extent(renderer)
+        assert plot.x0 <= box.x0 and box.x1 <= plot.x1 + 0.5, kind  # the frame's half line width
+
+
+def test_every_count_label_sits_above_its_interval():
     figure = draw("poll", POLL, STYLE, illustrative=True)
-    bars = [patch for patch in figure.axes[0].patches if isinstance(patch, Rectangle)]
-    marks = [artist for artist in figure.artists if artist.get_gid() == WATERMARK]
-    assert bars and marks
-    with_mark = pixels(figure)
-    for mark in marks:
-        mark.set_visible(False)
-    without_mark = pixels(figure)
-    height = with_mark.shape[0]
-    changed = 0
-    for bar in bars:
-        x0, y0, x1, y1 = bar.get_window_extent().extents.astype(int)
-        inside = (slice(height - y1 + 2, height - y0 - 2), slice(x0 + 2, x1 - 2))  # image rows run downwards
-        changed += int((with_mark[inside] != without_mark[inside]).any(axis=-1).sum())
-    assert changed > 100
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    axes = figure.axes[0]
+    labels = [text for text in axes.texts if "(n = " in text.get_text()]
+    assert len(labels) == len(POLL)
+    for label, high in zip(labels, POLL["ci_high"] * 100, strict=True):
+        top_of_interval = axes.transData.transform((0, high))[1]
+        assert label.get_window_extent(renderer).y0 > top_of_interval, label.get_text()
 
 
 def test_figures_need_no_transparency():

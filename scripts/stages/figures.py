@@ -29,6 +29,7 @@ ILLUSTRATIVE_NOTES = {
     "poll": "The answer options are placeholders: the poll\N{RIGHT SINGLE QUOTATION MARK}s real options are not known"
 }
 WATERMARK = "ILLUSTRATIVE"
+ILLUSTRATIVE_NOTE_GID = "illustrative-note"
 # No creation date or producer version: the same data must give the same bytes.
 PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}
 
@@ -43,21 +44,30 @@ def _pyplot(style: Path):
     return plt
 
 
-def watermark(figure: Figure, text: str) -> None:
-    """`text` as outlined letters across the middle of the figure, in front of everything.
+# The watermark's height in points, and the share of the plot's height kept free of data and labels for
+# it and for the margin below it (the plotters leave that headroom).
+WATERMARK_SIZE = 22
+HEADROOM = 0.2
+NOTE_COLOUR = "#8b0000"
+NOTE_PAD = 0.3  # the note box's padding, in font sizes
 
-    Outlined, not filled or translucent: a thin dark line reads on white and on the grey bars alike,
-    crosses labels without hiding them, and needs no transparency (which PDF/A-1 forbids).
+
+def watermark(figure: Figure, text: str) -> None:
+    """`text` as outlined letters, level, centred in the empty top band of the first plot, in front.
+
+    Outlined, not filled or translucent: a thin dark line needs no transparency (which PDF/A-1 forbids);
+    in the headroom that the plotters leave above their data and labels it covers neither.
     """
     from matplotlib.patches import PathPatch
     from matplotlib.textpath import TextPath
     from matplotlib.transforms import Affine2D, ScaledTranslation
 
-    path = TextPath((0, 0), text, size=46)  # in points, in the style's serif
+    axes = figure.axes[0]
+    path = TextPath((0, 0), text, size=WATERMARK_SIZE)  # in points, in the style's serif
     box = path.get_extents()
-    centred = Affine2D().translate(-box.x0 - box.width / 2, -box.y0 - box.height / 2).rotate_deg(18)
-    # points -> inches -> device units, then to the figure's centre (kept through bbox_inches="tight")
-    transform = centred.scale(1 / 72) + figure.dpi_scale_trans + ScaledTranslation(0.5, 0.5, figure.transFigure)
+    # top centre of the letters at the top centre of the plot area, 3 pt below its upper edge
+    anchored = Affine2D().translate(-box.x0 - box.width / 2, -box.y1 - 3)
+    transform = anchored.scale(1 / 72) + figure.dpi_scale_trans + ScaledTranslation(0.5, 1.0, axes.transAxes)
     outline = PathPatch(path, transform=transform, facecolor="none", edgecolor="0.15", linewidth=0.45, zorder=10)
     outline.set_gid(WATERMARK)
     figure.add_artist(outline)
@@ -67,15 +77,21 @@ def mark_illustrative(figure: Figure, kind: str) -> None:
     """Stamp the figure so that stand-in values can never pass for the published ones."""
     watermark(figure, WATERMARK)
     lines = [ILLUSTRATIVE_MARK, *([ILLUSTRATIVE_NOTES[kind]] if kind in ILLUSTRATIVE_NOTES else [])]
-    figure.text(
-        0.995,
-        0.995,
+    fontsize = 8
+    # Just above the plot area, its box (padding and frame included) flush with the plot's right edge.
+    inset = NOTE_PAD * fontsize + 0.6
+    figure.axes[0].annotate(
         "\n".join(lines),
-        fontsize=8,
+        xy=(1, 1),
+        xycoords="axes fraction",
+        xytext=(-inset, inset + 2),
+        textcoords="offset points",
+        fontsize=fontsize,
         ha="right",
-        va="top",
-        color="#8b0000",
-        bbox={"boxstyle": "square,pad=0.3", "facecolor": "white", "edgecolor": "#8b0000", "linewidth": 0.6},
+        va="bottom",
+        color=NOTE_COLOUR,
+        bbox={"boxstyle": f"square,pad={NOTE_PAD}", "facecolor": "white", "edgecolor": NOTE_COLOUR, "linewidth": 0.6},
+        gid=ILLUSTRATIVE_NOTE_GID,
     )
 
 
@@ -93,7 +109,8 @@ def plot_poll(table: pd.DataFrame, plt) -> Figure:
     n = int(table["n"].iloc[0]) if len(table) else 0
     axes.set_ylabel("Share of respondents (%)")
     axes.set_xlabel(f"Answer (N = {n:,} respondents; bars: 95% Wilson intervals)")
-    axes.set_ylim(0, max(70.0, float((table["ci_high"] * 100).max()) + 10))
+    # room for the count labels above the intervals, and the watermark's headroom above them
+    axes.set_ylim(0, max(70.0, (float((table["ci_high"] * 100).max()) + 6) / (1 - HEADROOM)))
     axes.yaxis.grid(True, linewidth=0.4, color="0.85", zorder=0)
     return figure
 
@@ -115,7 +132,7 @@ def plot_survey(table: pd.DataFrame, plt) -> Figure:
     axes.set_xticks(years, [str(y) for y in years])
     axes.set_xlabel("Year (respondent-weighted mean of the survey waves)")
     axes.set_ylabel("Respondents (%)")
-    axes.set_ylim(0, 100)
+    axes.set_ylim(0, max(100.0, float(table["value"].max()) / (1 - HEADROOM)))  # headroom for the watermark
     axes.yaxis.grid(True, linewidth=0.4, color="0.85")
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     return figure
