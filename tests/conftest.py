@@ -34,3 +34,17 @@ def copy_built(built_project, tmp_path_factory):
 def project(copy_built) -> Path:
     """A copy of the built project for one test module."""
     return copy_built()
+
+
+# The groups that take longest, mostly waiting on a cluster or a build, start first (xdist hands out
+# work in collection order), so that the other worker fills in around them.
+LONG_GROUPS = ("slurm", "verify_and_archive", "corpus", "end_to_end", "diff")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        marker = item.get_closest_marker("xdist_group")
+        group = (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
+        return LONG_GROUPS.index(group) if group in LONG_GROUPS else len(LONG_GROUPS)
+
+    items.sort(key=rank)  # stable: each module keeps its own order
