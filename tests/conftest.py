@@ -36,15 +36,14 @@ def project(copy_built) -> Path:
     return copy_built()
 
 
-# The groups that take longest, mostly waiting on a cluster or a build, start first (xdist hands out
+# The modules that take longest, mostly waiting on a cluster or a build, start first (xdist hands out
 # work in collection order), so that the other worker fills in around them.
-LONG_GROUPS = ("slurm", "verify_and_archive", "corpus", "end_to_end", "diff")
+LONG_MODULES = ("test_slurm", "test_verify_and_archive", "test_corpus", "test_incremental", "test_end_to_end")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
-        marker = item.get_closest_marker("xdist_group")
-        group = (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
-        return LONG_GROUPS.index(group) if group in LONG_GROUPS else len(LONG_GROUPS)
+        module = item.module.__name__ if item.module else ""
+        return LONG_MODULES.index(module) if module in LONG_MODULES else len(LONG_MODULES)
 
     items.sort(key=rank)  # stable: each module keeps its own order

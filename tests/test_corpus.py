@@ -31,9 +31,6 @@ from scripts.stages.metadata import _yaml_tree, load_metadata
 from scripts.stages.preflight import preflight
 from scripts.stages.provenance import read_manifest
 
-# The tests of this module share one built copy and run in order: on one xdist worker.
-pytestmark = pytest.mark.xdist_group("corpus")
-
 CORPUS = sorted((Path(__file__).parent / "corpus").glob("*.yaml"))
 CASES = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8")) for path in CORPUS}
 WATCHED = ("paper", "data", "figures")

@@ -11,9 +11,6 @@ import pytest
 from scripts.commands.paper_diff import merged_bibliography
 from scripts.common import copy_project_files
 
-# One cluster / one repository per session: these tests stay on one xdist worker.
-pytestmark = pytest.mark.xdist_group("diff")
-
 SECTION = "paper/sections/04-purpose-of-the-study.tex"
 
 

@@ -19,9 +19,6 @@ from pypdf import PdfReader
 from scripts.common import ROOT
 from scripts.stages.metadata import load_metadata
 
-# The tests of this module share one built copy and run in order: on one xdist worker.
-pytestmark = pytest.mark.xdist_group("end_to_end")
-
 PUBLISHED = ROOT / "tests" / "fixtures" / "published-text.txt"
 METADATA = load_metadata(ROOT / "paper" / "metadata.yaml")
 

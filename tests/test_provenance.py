@@ -18,9 +18,6 @@ from scripts.stages.provenance import (
     read_manifest,
 )
 
-# The tests of this module share one built copy and run in order: on one xdist worker.
-pytestmark = pytest.mark.xdist_group("provenance")
-
 
 def test_manifest_round_trips_from_the_built_pdf(project):
     attached = read_manifest(project / "build/paper.pdf")

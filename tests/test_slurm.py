@@ -21,9 +21,6 @@ from scripts.commands import slurm, slurm_engine
 from scripts.common import ROOT, UserError, copy_project_files
 from scripts.devtools import slurm_cluster
 
-# One cluster / one repository per session: these tests stay on one xdist worker.
-pytestmark = pytest.mark.xdist_group("slurm")
-
 # Short waits for a cluster with nothing else to do; the profile's defaults suit a real one.
 FAST_STATUS = ["--first-status-check", "1", "--seconds-between-status-checks", "2"]
 RUN_TIMEOUT_SECONDS = 600  # a bound for this test's own waits, far above a normal run

@@ -26,9 +26,6 @@ from scripts.commands.archive import (
 )
 from scripts.commands.verify import FigureResult, figure_problems
 
-# The tests of this module share one built copy and run in order: on one xdist worker.
-pytestmark = pytest.mark.xdist_group("verify_and_archive")
-
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
