@@ -1,9 +1,10 @@
 """The workflow on a real SLURM cluster: a throw-away single node (scripts/devtools/slurm_cluster.py), driven by
 the launcher (`python -m scripts.commands.slurm`, what `make slurm` runs) with the project's profile.
 
-Four runs start together, each in its own copy of the project, so the module costs about as long as
-the longest of them: the PDF through SLURM, the same PDF built locally (the reference), a run whose
-raw data are broken, and a run stopped by its time-out.
+Three runs start together, each in its own copy of the project, so the module costs about as long as
+the longest of them: the PDF through SLURM, a run whose raw data are broken, and a run stopped by its
+time-out. The reference for the PDF is the session's local build of the same sources (`built_project`),
+made while the runs wait on the cluster.
 """
 
 import os
@@ -51,7 +52,7 @@ def cluster(tmp_path_factory):
         pytest.skip(reason)
     folder = tmp_path_factory.mktemp("slurm")
     started = time.perf_counter()
-    # More CPUs than this machine has: the four runs' jobs are short and must not wait for each other.
+    # More CPUs than this machine has: the three runs' jobs are short and must not wait for each other.
     pids = slurm_cluster.start(folder, cpus=8)
     seconds = time.perf_counter() - started
     yield SimpleNamespace(folder=folder, env=slurm_cluster.cluster_environment(folder), start_seconds=seconds)
@@ -116,16 +117,15 @@ def break_survey_value(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(cluster, tmp_path_factory):
+def runs(cluster, tmp_path_factory, request):
     copies = {}
-    for name in ("slurm", "local", "broken", "timeout"):
+    for name in ("slurm", "broken", "timeout"):
         copies[name] = tmp_path_factory.mktemp(name)
         copy_project_files(copies[name], ROOT)
     break_survey_value(copies["broken"])
     env = cluster.env
     started = {
         "slurm": start_run(copies["slurm"], ["scripts.commands.slurm", *FAST_STATUS, "build/paper.pdf"], env),
-        "local": start_run(copies["local"], ["scripts.commands.build", "--cores", "1", "build/paper.pdf"], env),
         # One figure's chain (one job, which would publish figures/threat-perception.pdf) on broken data.
         "broken": start_run(
             copies["broken"], ["scripts.commands.slurm", *FAST_STATUS, "figures/threat-perception.pdf"], env
@@ -135,6 +135,7 @@ def runs(cluster, tmp_path_factory):
             copies["timeout"], ["scripts.commands.slurm", "build/data/poll-responses.json", *HELD], env
         ),
     }
+    request.getfixturevalue("built_project")  # the local reference: built now, while the runs wait on SLURM
     return wait_for_all(started, RUN_TIMEOUT_SECONDS)
 
 
@@ -168,15 +169,14 @@ def test_the_paper_is_built_by_slurm_jobs(runs, cluster):
     assert all(states[job] == (slurm.run_id(log), "COMPLETED") for job in jobs), states
 
 
-def test_slurm_outputs_are_byte_identical_to_a_local_build(runs):
-    slurm_run, local = runs["slurm"], runs["local"]
-    assert local.returncode == 0, local.stderr
-    assert (slurm_run.folder / "build/paper.pdf").read_bytes() == (local.folder / "build/paper.pdf").read_bytes()
+def test_slurm_outputs_are_byte_identical_to_a_local_build(runs, built_project):
+    slurm_run = runs["slurm"]
+    assert (slurm_run.folder / "build/paper.pdf").read_bytes() == (built_project / "build/paper.pdf").read_bytes()
     figures = sorted(path.name for path in (ROOT / "figures").glob("*.pdf"))
     assert figures
     for name in figures:
         made = (slurm_run.folder / "build/figures" / name).read_bytes()
-        assert made == (local.folder / "build/figures" / name).read_bytes(), name
+        assert made == (built_project / "build/figures" / name).read_bytes(), name
         assert (slurm_run.folder / "figures" / name).read_bytes() == (ROOT / "figures" / name).read_bytes(), name
 
 
