@@ -194,9 +194,11 @@ def test_rocrate_validator_accepts_the_built_archive(archive, tmp_path):
         tar.extractall(tmp_path, filter="data")
     (folder,) = tmp_path.iterdir()
     rocrate_offline.ESCAPED.clear()
-    for profile in rocrate_offline.PROFILES:
-        result = rocrate_offline.validate(folder, profile, "REQUIRED")
-        assert rocrate_offline.findings(result) == set(), profile
+    # The Workflow Run Crate profile runs the checks of the three it builds on (test_archive_validators.py
+    # runs each of them on the sources' crate).
+    result = rocrate_offline.validate(folder, "workflow-run-crate-0.5", "REQUIRED")
+    assert rocrate_offline.findings(result) == set()
+    assert result.passed()
     assert rocrate_offline.ESCAPED == []
 
 
