@@ -36,9 +36,10 @@ def project(copy_built) -> Path:
     return copy_built()
 
 
-# The modules that take longest, mostly waiting on a cluster or a build, start first (xdist hands out
-# work in collection order), so that the other worker fills in around them.
-LONG_MODULES = ("test_slurm", "test_verify_and_archive", "test_corpus", "test_incremental", "test_end_to_end")
+# The modules that take longest start first, so that the short ones fill in at the end: the SLURM module
+# first, since it mostly waits on the cluster and leaves CPU to the other worker; then the builds. xdist
+# hands out work in this collection order (pyproject.toml: --no-loadscope-reorder).
+LONG_MODULES = ("test_slurm", "test_incremental", "test_corpus", "test_verify_and_archive", "test_end_to_end")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
