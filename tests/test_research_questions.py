@@ -39,7 +39,7 @@ def check(tmp_path: Path, sections: dict[str, str], lint: dict | None = None):
 def verdicts(coverage, question: str) -> dict[str, str]:
     options = research_questions.similarity_settings(LINT)
     return {
-        sid: research_questions.verdict(best[0] if best else None, options)
+        sid: best[0].get("verdict", research_questions.verdict(best[0], options)) if best else research_questions.NONE
         for sid, best in coverage.matches[question].items()
     }
 
@@ -69,6 +69,8 @@ def test_the_answering_sentence_is_the_evidence_with_its_line(tmp_path):
         "Why small states choose permanent neutrality is left for future work on this topic.",
         "To answer this question, we examine why small states choose permanent neutrality in archives.",
         "This thesis set out to explain why small states choose permanent neutrality in the last century.",
+        "We expected that small states choose permanent neutrality to stay out of the wars of great powers.",
+        "We organized a large survey on why small states choose permanent neutrality in the last century.",
         "Why do small states choose permanent neutrality? That is the question.",
     ],
 )
@@ -86,6 +88,46 @@ def test_a_near_copy_of_a_question_is_a_restatement():
     assert why == "restates a research question"
     answer = "Small states choose permanent neutrality because alliances drag them into the wars of great powers."
     assert research_questions.exclusion(answer, in_float=False, question_terms=terms) is None
+
+
+def test_the_question_is_decided_first_then_the_other_answer_sections_need_less():
+    """Once an answer section addresses a question, the other answer sections need other_answer_sections x
+    addressed; a section outside the answer sections, or a question that no answer section addresses,
+    still needs `addressed`."""
+    options = {"addressed": 0.3, "weak": 0.3, "other_answer_sections": 0.6}
+    answer_sections = ["results", "conclusion"]
+    tops = {"method": {"score": 0.2}, "results": {"score": 0.35}, "conclusion": {"score": 0.2}}
+    decided = research_questions.question_verdicts(tops, answer_sections, options)
+    assert decided == {
+        "method": research_questions.NONE,
+        "results": research_questions.EVIDENCE,
+        "conclusion": research_questions.EVIDENCE,
+    }
+    unanswered = {**tops, "results": {"score": 0.25}}
+    assert set(research_questions.question_verdicts(unanswered, answer_sections, options).values()) == {
+        research_questions.NONE
+    }
+    marked = {**unanswered, "results": {"score": 0.0, "marker": True}, "conclusion": {"score": 0.17}}
+    assert research_questions.question_verdicts(marked, answer_sections, options)["conclusion"] == (
+        research_questions.NONE  # 0.17 < 0.6 x 0.3
+    )
+    marked["conclusion"] = {"score": 0.18}
+    assert research_questions.question_verdicts(marked, answer_sections, options)["conclusion"] == (
+        research_questions.EVIDENCE
+    )
+
+
+def test_the_conclusion_that_confirms_the_results_answer_is_addressed_and_reported(tmp_path):
+    results = "We found that small states choose permanent neutrality to stay out of the wars of great powers.\n"
+    conclusion = "In the end, neutrality protected these small countries, as the interviews and archives agree.\n"
+    lint = {**LINT, "similarity": {**LINT["similarity"], "other_answer_sections": 0.01}}
+    findings, coverage = check(tmp_path, {"results": results, "conclusion": conclusion}, lint)
+    top = coverage.matches["RQ1"]["conclusion"][0]
+    assert 0 < top["score"] < LINT["similarity"]["addressed"] and top["verdict"] == research_questions.EVIDENCE
+    markdown = report.to_markdown(findings, coverage, lint["similarity"])
+    assert f"addressed by evidence ({top['score']:.3f})" in markdown
+    _, alone = check(tmp_path, {"results": "Rainfall varied by month in the south.\n", "conclusion": conclusion}, lint)
+    assert alone.matches["RQ1"]["conclusion"][0]["verdict"] == research_questions.NONE
 
 
 def test_r002_fires_once_per_question_naming_the_answer_sections_and_the_best_sentence(tmp_path):
@@ -169,7 +211,7 @@ def test_precision_and_recall_on_the_labelled_corpus():
     assert len(papers) >= 2
     options = research_questions.similarity_settings(REAL["lint"])
     pairs = [pair for paper in papers for pair in evaluate.best_scores(paper, options["method"])]
-    result = evaluate.measure(pairs, options["addressed"], options["weak"])
+    result = evaluate.measure(pairs, options["addressed"], options["weak"], options["other_answer_sections"])
     assert result.precision >= FLOOR["precision"], result
     assert result.recall >= FLOOR["recall"], result
     assert result.added_with_r002 >= FLOOR["added_with_r002"], result

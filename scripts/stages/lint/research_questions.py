@@ -38,6 +38,7 @@ DEFAULT_SIMILARITY = {  # measured: README "Lint"
     "weak": 0.26,
     "best_sentences": 3,
     "structure": True,
+    "other_answer_sections": 0.6,
 }
 NEAR_WORDS = 12  # markup between two words of the text rarely adds more raw words (citation keys, a label)
 MIN_WORDS = 5  # a shorter fragment is no evidence (a heading, a label, "Yes.")
@@ -79,9 +80,10 @@ DESCRIBES_THE_STUDY = re.compile(
     r"\bto\s+(?:answer|address|explore|investigate)\b|\b(?:in\s+)?this\s+(?:section|chapter)\b"
     r"|\b(?:goals?|aims?|purpose)\s+of\s+this\b"
     r"|\bwe\s+(?:will|shall|plan|aim|seek|want|intend|need)\b|\bset\s+out\s+to\b"
+    r"|\bwe\s+(?:would\s+|should\s+|can\s+)?(?:expect|hypothesi[sz])\w*"
     r"|\b(?:we|this\s+(?:paper|study|work|article|thesis)|our\s+(?:study|work|paper|evaluation|experiments?))\s+"
     r"(?:\w+\s+){0,2}?(?:investigat|examin|stud(?:y|ies|ied)|explor|evaluat|compar|analy[sz]|describ|present|"
-    r"focus|consider|measur|assess|ask|conduct|collect|appl(?:y|ied)|perform|select|propos|introduc)\w*",
+    r"focus|consider|measur|assess|ask|conduct|organi[sz]|carr(?:y|ied)\s+out|collect|appl(?:y|ied)|perform|select|propos|introduc)\w*",
     re.IGNORECASE,
 )
 # Words with which papers state findings: such a sentence is more likely an answer than a topical one.
@@ -131,14 +133,32 @@ def similarity_settings(lint_settings: dict[str, Any]) -> dict[str, Any]:
     return {**DEFAULT_SIMILARITY, **given}
 
 
-def verdict(best: dict[str, Any] | None, settings: dict[str, Any]) -> str:
-    """The verdict a section's best match gives: marker, evidence, weak or none."""
+def verdict(best: dict[str, Any] | None, settings: dict[str, Any], answered_elsewhere: bool = False) -> str:
+    """The verdict a section's best match gives: marker, evidence, weak or none.
+
+    `answered_elsewhere`: the section is an answer section and another answer section addresses the
+    question; then `other_answer_sections` times `addressed` is enough (a conclusion sums up in other words)."""
     if not best:
         return NONE
     if best.get("marker"):
         return MARKER
-    score = best["score"]
-    return EVIDENCE if score >= settings["addressed"] else WEAK if score >= settings["weak"] else NONE
+    score, addressed = best["score"], settings["addressed"]
+    if answered_elsewhere:
+        addressed *= settings.get("other_answer_sections", 1.0)
+    return EVIDENCE if score >= addressed else WEAK if score >= settings["weak"] else NONE
+
+
+def question_verdicts(
+    tops: dict[str, dict[str, Any] | None], answer_sections: Sequence[str], settings: dict[str, Any]
+) -> dict[str, str]:
+    """The verdict of each section for one question, from the section's best match (`tops`).
+
+    The question is decided first: is it addressed in an answer section (a marker, or a sentence at
+    `addressed`)? If it is, the other answer sections need less evidence (`other_answer_sections`), since
+    the evidence then confirms an answer rather than finding one; outside the answer sections, and for a
+    question that no answer section addresses, `addressed` holds as it is."""
+    answered = any(verdict(top, settings) in ADDRESSED for sid, top in tops.items() if sid in answer_sections)
+    return {sid: verdict(top, settings, answered and sid in answer_sections) for sid, top in tops.items()}
 
 
 # --- sentences ----------------------------------------------------------------------------------
@@ -524,6 +544,10 @@ def best_matches(
                 key=lambda match: (-match["score"], match["line"]),
             )
             matches[question["id"]][sid] = (marked + scored)[: options["best_sentences"]]
+        tops = {sid: best[0] if best else None for sid, best in matches[question["id"]].items()}
+        for sid, decided in question_verdicts(tops, settings["answer_sections"], options).items():
+            if tops[sid]:
+                tops[sid]["verdict"] = decided
     return matches
 
 
@@ -565,7 +589,9 @@ def where(match: dict[str, Any]) -> str:
 
 def answer_findings(question: dict[str, Any], answers: dict[str, list[dict[str, Any]]], options: dict) -> list:
     """R002 or R003 for a question, once, from its verdicts in the answer sections."""
-    verdicts = {sid: verdict(best[0] if best else None, options) for sid, best in answers.items()}
+    verdicts = {
+        sid: best[0].get("verdict", verdict(best[0], options)) if best else NONE for sid, best in answers.items()
+    }
     if not verdicts or any(v in ADDRESSED for v in verdicts.values()):
         return []
     tops = [best[0] for best in answers.values() if best]
