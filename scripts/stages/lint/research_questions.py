@@ -7,15 +7,19 @@
 - Sentences that cannot show an answer are left out: captions, headings, floats (figures, tables,
   listings), the research-question section itself, sentences that name or restate a question ("RQ2",
   "our second research question", a question asked again, near-copies of a question), sentences that
-  describe the study rather than a finding ("To answer this question, we compared ..."), sentences in
-  which the authors say what they did not do or leave for later ("we did not compare ...", "future
-  work"), and fragments.
+  describe the study or a hypothesis rather than a finding ("To answer this question, we compared ...",
+  "we expect ..."), sentences in which the authors say what they did not do or leave for later ("we did
+  not compare ...", "future work"), and fragments.
 - A sentence that states a finding weighs more, one without the question's distinctive terms less, one
   outside the answer sections half. Structure: a finding under an answer section's heading that names the
   question ("\\subsection{RQ2: ...}") weighs three times; a sentence under a heading that names only other
   questions is no evidence. Propagation: a sentence that restates a question's best answer (a conclusion
   summing up the results) is evidence too, at most as strong as that answer.
   The weights and thresholds were chosen by measurement on labelled real papers (scripts/stages/lint/evaluate.py).
+- The question is decided first: once an answer section addresses it (a marker, or a sentence at
+  `addressed`), the other answer sections address it from `other_answer_sections` x `addressed` on (a
+  conclusion that confirms the results' answer in other words); a question that no answer section
+  addresses, and the sections outside the answer sections, keep `addressed` (question_verdicts()).
 - R002 (no answer section addresses the question) and R003 (only weak evidence there) fire once per
   question, at the question, naming the answer sections and the best sentence with its file:line.
 """
@@ -74,8 +78,9 @@ AUTHORS_DID_NOT = re.compile(
     re.IGNORECASE,
 )
 # The authors describing what the study does or will do ("To answer this question, we compared ...",
-# "Our study investigated the ability of ..."): a description of the method restates the question's
-# words without answering it.
+# "Our study investigated the ability of ...", "We organized an evaluation ...") or what they expect
+# ("we would expect X to ..."): a description of the method or a hypothesis restates the question's words
+# without answering it.
 DESCRIBES_THE_STUDY = re.compile(
     r"\bto\s+(?:answer|address|explore|investigate)\b|\b(?:in\s+)?this\s+(?:section|chapter)\b"
     r"|\b(?:goals?|aims?|purpose)\s+of\s+this\b"
@@ -83,7 +88,8 @@ DESCRIBES_THE_STUDY = re.compile(
     r"|\bwe\s+(?:would\s+|should\s+|can\s+)?(?:expect|hypothesi[sz])\w*"
     r"|\b(?:we|this\s+(?:paper|study|work|article|thesis)|our\s+(?:study|work|paper|evaluation|experiments?))\s+"
     r"(?:\w+\s+){0,2}?(?:investigat|examin|stud(?:y|ies|ied)|explor|evaluat|compar|analy[sz]|describ|present|"
-    r"focus|consider|measur|assess|ask|conduct|organi[sz]|carr(?:y|ied)\s+out|collect|appl(?:y|ied)|perform|select|propos|introduc)\w*",
+    r"focus|consider|measur|assess|ask|conduct|organi[sz]|carr(?:y|ied)\s+out|collect|appl(?:y|ied)|perform|"
+    r"select|propos|introduc)\w*",
     re.IGNORECASE,
 )
 # Words with which papers state findings: such a sentence is more likely an answer than a topical one.
