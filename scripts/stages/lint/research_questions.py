@@ -38,8 +38,8 @@ from scripts.stages.lint.parse import Source
 
 DEFAULT_SIMILARITY = {  # measured: README "Lint"
     "method": "tfidf",
-    "addressed": 0.26,
-    "weak": 0.26,
+    "addressed": 0.24,
+    "weak": 0.24,
     "best_sentences": 3,
     "structure": True,
     "other_answer_sections": 0.6,
