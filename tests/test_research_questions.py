@@ -178,6 +178,9 @@ def test_this_papers_verdicts(tmp_path):
     assert not [f for f in findings if f.code.startswith("R")]
     for question in ("RQ1", "RQ2", "RQ3"):
         assert verdicts(coverage, question)["findings"] == research_questions.EVIDENCE
+    # the conclusion sums up RQ1 below `addressed`; the question-first step finds it (as the truth file says)
+    assert coverage.matches["RQ1"]["conclusion"][0]["score"] < REAL["lint"]["similarity"]["addressed"]
+    assert verdicts(coverage, "RQ1")["conclusion"] == research_questions.EVIDENCE
     markdown = report.to_markdown(findings, coverage, REAL["lint"]["similarity"])
     assert "paper/sections/06-findings.tex:5" in markdown and "addressed by evidence" in markdown
 
@@ -297,6 +300,28 @@ def test_a_restatement_of_the_best_answer_is_evidence_too(tmp_path):
     lent = coverage.matches["RQ1"]["conclusion"][0]["score"]
     assert alone.matches["RQ1"]["conclusion"][0]["score"] < LINT["similarity"]["addressed"] <= lent
     assert lent <= coverage.matches["RQ1"]["results"][0]["score"]  # never more than the answer it restates
+
+
+def test_explain_lists_the_missed_and_false_pairs_with_their_sentence():
+    def pair(question, section, score, answers, added=False):
+        sentence = f"{question} {section} sentence"
+        return evaluate.Best(
+            "p", question, section, score, False, answers, added, True, sentence, f"f.tex:{score * 100:.0f}"
+        )
+
+    pairs = [
+        pair("RQ1", "results", 0.5, True),
+        pair("RQ1", "conclusion", 0.2, True),  # 0.2 >= 0.6 x 0.3 once results addresses RQ1: found
+        pair("RQ2", "results", 0.2, True),  # RQ2 is addressed nowhere: missed
+        pair("RQ2", "conclusion", 0.1, False),
+        pair("RQ3", "results", 0.4, False, added=True),  # a never-answered question reported addressed
+        pair("RQ3", "conclusion", 0.1, False, added=True),
+    ]
+    lines = evaluate.explain(pairs, {"addressed": 0.3, "weak": 0.3, "other_answer_sections": 0.6}).splitlines()
+    assert not [line for line in lines if "RQ1" in line]
+    assert "- missed p RQ2 results 0.200 f.tex:20 'RQ2 results sentence'" in lines
+    assert "- never-answered ADDRESSED p RQ3 results 0.400 f.tex:40 'RQ3 results sentence'" in lines
+    assert "- never-answered p RQ3 conclusion 0.100 f.tex:10 'RQ3 conclusion sentence'" in lines
 
 
 def test_evaluate_names_an_unknown_paper_and_restores_the_steps_it_switches_off():
