@@ -117,6 +117,26 @@ def test_the_question_is_decided_first_then_the_other_answer_sections_need_less(
     )
 
 
+def test_a_section_titled_by_a_questions_own_topic_counts_for_it_once_the_question_is_answered():
+    questions = [
+        {"id": "RQ1", "text": "How well can architects model water flow with the sandbox?"},
+        {"id": "RQ2", "text": "How well can architects analyze cut-and-fill with the sandbox?"},
+    ]
+    titles = {"water": "Water flow", "earth": "Cut-and-fill analysis", "setup": "The sandbox", "results": "Results"}
+    settings = {"coverage_sections": ["water", "earth", "setup", "results"], "answer_sections": ["results"]}
+    topics = research_questions.topic_sections(questions, titles, settings)
+    assert topics == {"RQ1": frozenset({"water"}), "RQ2": frozenset({"earth"})}  # "sandbox": every question's
+    options = {"addressed": 0.3, "weak": 0.3, "other_answer_sections": 0.6}
+    tops = {"water": {"score": 0.1}, "earth": {"score": 0.1}, "results": {"score": 0.4}}
+    decided = research_questions.question_verdicts(tops, ["results"], options, topics["RQ1"])
+    assert decided["water"] == research_questions.EVIDENCE  # 0.1 >= 0.6 x 0.5 (outside weight) x 0.3
+    assert decided["earth"] == research_questions.NONE  # not RQ1's topic: `addressed` as outside
+    unanswered = {**tops, "results": {"score": 0.2}}
+    assert research_questions.question_verdicts(unanswered, ["results"], options, topics["RQ1"])["water"] == (
+        research_questions.NONE
+    )
+
+
 def test_the_conclusion_that_confirms_the_results_answer_is_addressed_and_reported(tmp_path):
     results = "We found that small states choose permanent neutrality to stay out of the wars of great powers.\n"
     conclusion = "In the end, neutrality protected these small countries, as the interviews and archives agree.\n"

@@ -38,6 +38,7 @@ class Paper:
     lint: dict[str, Any]
     sources: dict[str, Source]
     truth: dict[str, dict[str, Any]]
+    titles: dict[str, str] = field(default_factory=dict)  # section id -> title
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Best:
     answer_section: bool  # one of the paper's answer sections (where R002/R003 look)
     sentence: str = field(default="", compare=False)  # the best sentence, for --explain
     location: str = field(default="", compare=False)  # its file:line
+    topic_section: bool = field(default=False, compare=False)  # titled by the question's topic (rq.topic_sections)
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ def load_paper(folder: Path, truth_file: Path | None = None) -> Paper:
         source.path = section["file"]
         sources[section["id"]] = source
     truth = yaml.safe_load((truth_file or folder / "truth.yaml").read_text(encoding="utf-8"))["questions"]
-    return Paper(folder.name if truth_file is None else "this-paper", metadata["lint"], sources, truth)
+    titles = {section["id"]: section.get("title", "") for section in metadata["sections"]}
+    return Paper(folder.name if truth_file is None else "this-paper", metadata["lint"], sources, truth, titles)
 
 
 def load_corpus(folders: Iterable[Path], this_paper: bool = True) -> list[Paper]:
@@ -104,7 +107,8 @@ def best_scores(paper: Paper, method: str, structure: bool = True) -> list[Best]
     questions = rq.questions_of(section)
     given = paper.lint.get("similarity") or {}
     settings = {**paper.lint, "similarity": {**given, "method": method, "structure": structure}}
-    matches = rq.best_matches(questions, paper.sources, settings, similarity.scorer(method))
+    matches = rq.best_matches(questions, paper.sources, settings, similarity.scorer(method), titles=paper.titles)
+    topics = rq.topic_sections(questions, paper.titles, settings)
     found = []
     for question in questions:
         truth = paper.truth.get(question["id"], {})
@@ -122,6 +126,7 @@ def best_scores(paper: Paper, method: str, structure: bool = True) -> list[Best]
                     sid in paper.lint["answer_sections"],
                     top["sentence"] if top else "",
                     f"{top['file']}:{top['line']}" if top else "",
+                    sid in topics[question["id"]],
                 )
             )
     return found
@@ -136,7 +141,8 @@ def verdicts(pairs: Sequence[Best], options: dict[str, Any]) -> dict[Best, str]:
     for group in questions.values():
         tops = {pair.section: {"score": pair.score, "marker": pair.marker} for pair in group}
         answer_sections = [pair.section for pair in group if pair.answer_section]
-        decided = rq.question_verdicts(tops, answer_sections, options)
+        topic = [pair.section for pair in group if pair.topic_section]
+        decided = rq.question_verdicts(tops, answer_sections, options, topic)
         found |= {pair: decided[pair.section] for pair in group}
     return found
 
@@ -248,10 +254,16 @@ def row(name: str, thresholds: str, result: Result) -> str:
 
 # Steps of the check that the evaluation switches off one after the other, to show what each adds.
 ABLATIONS = {
-    "without the question-first step": {"other_answer_sections": 1.0},
-    "without the question-first step and structure": {"other_answer_sections": 1.0, "structure": False},
+    "without topic sections": {"TOPIC_SECTIONS": False},
+    "without the question-first step": {"other_answer_sections": 1.0, "TOPIC_SECTIONS": False},
+    "without the question-first step and structure": {
+        "other_answer_sections": 1.0,
+        "TOPIC_SECTIONS": False,
+        "structure": False,
+    },
     "without the question-first step, structure, propagation and the outside-answer weight": {
         "other_answer_sections": 1.0,
+        "TOPIC_SECTIONS": False,
         "structure": False,
         "PROPAGATE": False,
         "OUTSIDE_ANSWER_WEIGHT": 1.0,

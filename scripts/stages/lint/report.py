@@ -70,7 +70,8 @@ def to_markdown(findings: list[Finding], coverage: Coverage, similarity: dict[st
             "answer sections a sentence weighs half"
             + ("; a finding under a heading that names the question, three times." if similarity["structure"] else ".")
             + f" Once an answer section addresses a question, the other answer sections need "
-            f"{similarity['other_answer_sections']} × {similarity['addressed']}.",
+            f"{similarity['other_answer_sections']} × {similarity['addressed']}, and so does a section whose "
+            "title names the question's own topic (of its half-weighed score).",
             "",
             "| question | " + " | ".join(sections) + " |",
             "|---|" + "---|" * len(sections),

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +108,11 @@ OTHER_QUESTION_WEIGHT = 0.0
 # Outside the answer sections (method, threats...) a sentence needs twice the similarity to count: there the
 # paper sets up or qualifies its study, in the words of its questions, rather than answering them.
 OUTSIDE_ANSWER_WEIGHT = 0.5
+# A section outside the answer sections whose title names a question's own topic (a term that no other
+# question of the paper has: "Water flow" for "... model water flow ...?") counts as an answer section for
+# that question alone once an answer section addresses it; it decides nothing before (topic_sections();
+# README, "Lint").
+TOPIC_SECTIONS = True
 PROPAGATE = True  # a restatement of a question's best answer is evidence too (propagated(); README, "Lint")
 ABBREVIATIONS = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Sec|Secs|Eq|Eqs|Tab|No|resp|approx|al|ca|Dr|Prof|Mr|Ms|Inc|"
@@ -139,32 +144,40 @@ def similarity_settings(lint_settings: dict[str, Any]) -> dict[str, Any]:
     return {**DEFAULT_SIMILARITY, **given}
 
 
-def verdict(best: dict[str, Any] | None, settings: dict[str, Any], answered_elsewhere: bool = False) -> str:
-    """The verdict a section's best match gives: marker, evidence, weak or none.
-
-    `answered_elsewhere`: the section is an answer section and another answer section addresses the
-    question; then `other_answer_sections` times `addressed` is enough (a conclusion sums up in other words)."""
+def verdict(best: dict[str, Any] | None, settings: dict[str, Any], scale: float = 1.0) -> str:
+    """The verdict a section's best match gives: marker, evidence (at `scale` x `addressed`), weak or none."""
     if not best:
         return NONE
     if best.get("marker"):
         return MARKER
-    score, addressed = best["score"], settings["addressed"]
-    if answered_elsewhere:
-        addressed *= settings.get("other_answer_sections", 1.0)
-    return EVIDENCE if score >= addressed else WEAK if score >= settings["weak"] else NONE
+    score = best["score"]
+    return EVIDENCE if score >= scale * settings["addressed"] else WEAK if score >= settings["weak"] else NONE
 
 
 def question_verdicts(
-    tops: dict[str, dict[str, Any] | None], answer_sections: Sequence[str], settings: dict[str, Any]
+    tops: dict[str, dict[str, Any] | None],
+    answer_sections: Sequence[str],
+    settings: dict[str, Any],
+    topic: Collection[str] = (),
 ) -> dict[str, str]:
     """The verdict of each section for one question, from the section's best match (`tops`).
 
     The question is decided first: is it addressed in an answer section (a marker, or a sentence at
     `addressed`)? If it is, the other answer sections need less evidence (`other_answer_sections`), since
-    the evidence then confirms an answer rather than finding one; outside the answer sections, and for a
-    question that no answer section addresses, `addressed` holds as it is."""
+    the evidence then confirms an answer rather than finding one; outside the answer sections (but for the
+    question's `topic` sections, topic_sections()), and for a question that no answer section addresses,
+    `addressed` holds as it is."""
     answered = any(verdict(top, settings) in ADDRESSED for sid, top in tops.items() if sid in answer_sections)
-    return {sid: verdict(top, settings, answered and sid in answer_sections) for sid, top in tops.items()}
+    other = settings.get("other_answer_sections", 1.0)
+
+    def scale(sid: str) -> float:
+        if answered and sid in answer_sections:
+            return other
+        if answered and sid in topic:  # as an answer section, its sentences not weighed down as outside ones
+            return other * OUTSIDE_ANSWER_WEIGHT
+        return 1.0
+
+    return {sid: verdict(top, settings, scale(sid)) for sid, top in tops.items()}
 
 
 # --- sentences ----------------------------------------------------------------------------------
@@ -520,9 +533,12 @@ def best_matches(
     settings: dict[str, Any],
     scorer: similarity.Scorer | None = None,
     raw: Sequence[Sequence[float]] | None = None,
+    titles: dict[str, str] | None = None,
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Per question and coverage section: the best matches, markers first, then sentences by score."""
+    """Per question and coverage section: the best matches, markers first, then sentences by score, the
+    first with its verdict (`titles`: the sections' titles, by id, for topic_sections())."""
     options = similarity_settings(settings)
+    topics = topic_sections(questions, titles or {}, settings)
     sentences, candidates = paper_sentences(questions, sources, settings)
     score = scorer or similarity.scorer(options["method"])
     if raw is None:
@@ -551,10 +567,27 @@ def best_matches(
             )
             matches[question["id"]][sid] = (marked + scored)[: options["best_sentences"]]
         tops = {sid: best[0] if best else None for sid, best in matches[question["id"]].items()}
-        for sid, decided in question_verdicts(tops, settings["answer_sections"], options).items():
+        decided_all = question_verdicts(tops, settings["answer_sections"], options, topics[question["id"]])
+        for sid, decided in decided_all.items():
             if tops[sid]:
                 tops[sid]["verdict"] = decided
     return matches
+
+
+def topic_sections(
+    questions: list[dict[str, Any]], titles: dict[str, str], settings: dict[str, Any]
+) -> dict[str, frozenset[str]]:
+    """Per question, the coverage sections outside the answer sections whose title names the question's own
+    topic: a term of the question that no other question of the paper has ("Water flow" for "How well can
+    ... model water flow ...?"). Papers that report one study per question file its answer there."""
+    terms = [set(similarity.terms(query(q))) for q in questions]
+    outside = [sid for sid in settings["coverage_sections"] if sid not in settings["answer_sections"]]
+    found = {}
+    for index, question in enumerate(questions):
+        own = terms[index].difference(*(t for other, t in enumerate(terms) if other != index))
+        named = {sid for sid in outside if TOPIC_SECTIONS and own & set(similarity.terms(titles.get(sid, "")))}
+        found[question["id"]] = frozenset(named)
+    return found
 
 
 def focus_terms(question_terms: set[str], weights: dict[str, float]) -> set[str]:
@@ -629,7 +662,8 @@ def check(
         message = "no research questions found: list them with \\begin{itemize} \\item ..."
         return [finding("R001", section.path, 1, message)], coverage
     coverage.questions = questions_of(section)
-    coverage.matches = best_matches(coverage.questions, sources, settings, scorer)
+    titles = {entry["id"]: entry.get("title", "") for entry in metadata.get("sections", [])}
+    coverage.matches = best_matches(coverage.questions, sources, settings, scorer, titles=titles)
     options = similarity_settings(settings)
     found = unknown_markers(sources, {q["id"] for q in coverage.questions})
     for question in coverage.questions:
