@@ -301,6 +301,15 @@ def test_blocks_end_at_the_next_heading_of_their_level_and_boxes_at_their_end():
     assert found == [(1, 5, ("RQ1",)), (6, 8, ("RQ2",)), (9, 12, ("RQ1",))]
 
 
+def test_optional_arguments_left_in_the_text_are_not_part_of_the_sentence(tmp_path):
+    results = (
+        "[graphic=no,type=html] We found that [round-precision=0]61 of small states choose neutrality to avoid wars.\n"
+    )
+    _, coverage = check(tmp_path, {"results": results, "conclusion": "Rainfall varied by month.\n"})
+    best = coverage.matches["RQ1"]["results"][0]
+    assert best["sentence"] == "We found that 61 of small states choose neutrality to avoid wars." and best["line"] == 1
+
+
 def test_sentences_of_an_included_file_carry_its_path_and_line(tmp_path):
     (tmp_path / "part.tex").write_text(
         "Intro.\n\nSmall states choose permanent neutrality because alliances drag them into wars.\n"

@@ -118,6 +118,9 @@ ABBREVIATIONS = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Sec|Secs|Eq|Eqs|Tab|No|resp|approx|al|ca|Dr|Prof|Mr|Ms|Inc|"
     r"Ltd|Jr|St|p|pp|vol|ch)|\b[A-Z])\.$"
 )
+# What a macro's optional argument leaves in the plain text when the parser keeps it ("[round-precision=0]",
+# "[label=(*)]", "[sec.globals]" of \hyperref): never prose, and its words would match questions.
+OPTION_LIST = re.compile(r"\[(?:[^\]\s=]*=[^\]]*|[A-Za-z]+[.:][\w.:-]+)\]\s*")
 SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[A-Z0-9\"“‘(\[])")
 
 
@@ -305,7 +308,7 @@ def sentences_of(
         organised = blocks(text, questions)
         mine = (p for p in source.paragraphs if (p.path if p.path in included else source.path) == path)
         for paragraph in mine:
-            pieces = split_sentences(paragraph.text)
+            pieces = split_sentences(OPTION_LIST.sub("", paragraph.text))
             words = [re.findall(r"\w+", piece.lower()) for piece in pieces]
             start = line_starts[min(paragraph.line, len(line_starts)) - 1]
             positions = word_positions(raw, start, [w for group in words for w in group])
