@@ -18,8 +18,9 @@
   The weights and thresholds were chosen by measurement on labelled real papers (scripts/stages/lint/evaluate.py).
 - The question is decided first: once an answer section addresses it (a marker, or a sentence at
   `addressed`), the other answer sections address it from `other_answer_sections` x `addressed` on (a
-  conclusion that confirms the results' answer in other words); a question that no answer section
-  addresses, and the sections outside the answer sections, keep `addressed` (question_verdicts()).
+  conclusion that confirms the results' answer in other words), and so does a section outside them whose
+  title names the question's own topic (topic_sections()); a question that no answer section addresses,
+  and the other sections outside the answer sections, keep `addressed` (question_verdicts()).
 - R002 (no answer section addresses the question) and R003 (only weak evidence there) fire once per
   question, at the question, naming the answer sections and the best sentence with its file:line.
 """
