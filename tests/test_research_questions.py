@@ -39,7 +39,7 @@ def check(tmp_path: Path, sections: dict[str, str], lint: dict | None = None):
 def verdicts(coverage, question: str) -> dict[str, str]:
     options = research_questions.similarity_settings(LINT)
     return {
-        sid: research_questions.verdict(best[0] if best else None, options)
+        sid: best[0].get("verdict", research_questions.verdict(best[0], options)) if best else research_questions.NONE
         for sid, best in coverage.matches[question].items()
     }
 
@@ -69,6 +69,8 @@ def test_the_answering_sentence_is_the_evidence_with_its_line(tmp_path):
         "Why small states choose permanent neutrality is left for future work on this topic.",
         "To answer this question, we examine why small states choose permanent neutrality in archives.",
         "This thesis set out to explain why small states choose permanent neutrality in the last century.",
+        "We expected that small states choose permanent neutrality to stay out of the wars of great powers.",
+        "We organized a large survey on why small states choose permanent neutrality in the last century.",
         "Why do small states choose permanent neutrality? That is the question.",
     ],
 )
@@ -86,6 +88,66 @@ def test_a_near_copy_of_a_question_is_a_restatement():
     assert why == "restates a research question"
     answer = "Small states choose permanent neutrality because alliances drag them into the wars of great powers."
     assert research_questions.exclusion(answer, in_float=False, question_terms=terms) is None
+
+
+def test_the_question_is_decided_first_then_the_other_answer_sections_need_less():
+    """Once an answer section addresses a question, the other answer sections need other_answer_sections x
+    addressed; a section outside the answer sections, or a question that no answer section addresses,
+    still needs `addressed`."""
+    options = {"addressed": 0.3, "weak": 0.3, "other_answer_sections": 0.6}
+    answer_sections = ["results", "conclusion"]
+    tops = {"method": {"score": 0.2}, "results": {"score": 0.35}, "conclusion": {"score": 0.2}}
+    decided = research_questions.question_verdicts(tops, answer_sections, options)
+    assert decided == {
+        "method": research_questions.NONE,
+        "results": research_questions.EVIDENCE,
+        "conclusion": research_questions.EVIDENCE,
+    }
+    unanswered = {**tops, "results": {"score": 0.25}}
+    assert set(research_questions.question_verdicts(unanswered, answer_sections, options).values()) == {
+        research_questions.NONE
+    }
+    marked = {**unanswered, "results": {"score": 0.0, "marker": True}, "conclusion": {"score": 0.17}}
+    assert research_questions.question_verdicts(marked, answer_sections, options)["conclusion"] == (
+        research_questions.NONE  # 0.17 < 0.6 x 0.3
+    )
+    marked["conclusion"] = {"score": 0.18}
+    assert research_questions.question_verdicts(marked, answer_sections, options)["conclusion"] == (
+        research_questions.EVIDENCE
+    )
+
+
+def test_a_section_titled_by_a_questions_own_topic_counts_for_it_once_the_question_is_answered():
+    questions = [
+        {"id": "RQ1", "text": "How well can architects model water flow with the sandbox?"},
+        {"id": "RQ2", "text": "How well can architects analyze cut-and-fill with the sandbox?"},
+    ]
+    titles = {"water": "Water flow", "earth": "Cut-and-fill analysis", "setup": "The sandbox", "results": "Results"}
+    settings = {"coverage_sections": ["water", "earth", "setup", "results"], "answer_sections": ["results"]}
+    topics = research_questions.topic_sections(questions, titles, settings)
+    assert topics == {"RQ1": frozenset({"water"}), "RQ2": frozenset({"earth"})}  # "sandbox": every question's
+    options = {"addressed": 0.3, "weak": 0.3, "other_answer_sections": 0.6}
+    tops = {"water": {"score": 0.1}, "earth": {"score": 0.1}, "results": {"score": 0.4}}
+    decided = research_questions.question_verdicts(tops, ["results"], options, topics["RQ1"])
+    assert decided["water"] == research_questions.EVIDENCE  # 0.1 >= 0.6 x 0.5 (outside weight) x 0.3
+    assert decided["earth"] == research_questions.NONE  # not RQ1's topic: `addressed` as outside
+    unanswered = {**tops, "results": {"score": 0.2}}
+    assert research_questions.question_verdicts(unanswered, ["results"], options, topics["RQ1"])["water"] == (
+        research_questions.NONE
+    )
+
+
+def test_the_conclusion_that_confirms_the_results_answer_is_addressed_and_reported(tmp_path):
+    results = "We found that small states choose permanent neutrality to stay out of the wars of great powers.\n"
+    conclusion = "In the end, neutrality protected these small countries, as the interviews and archives agree.\n"
+    lint = {**LINT, "similarity": {**LINT["similarity"], "other_answer_sections": 0.01}}
+    findings, coverage = check(tmp_path, {"results": results, "conclusion": conclusion}, lint)
+    top = coverage.matches["RQ1"]["conclusion"][0]
+    assert 0 < top["score"] < LINT["similarity"]["addressed"] and top["verdict"] == research_questions.EVIDENCE
+    markdown = report.to_markdown(findings, coverage, lint["similarity"])
+    assert f"addressed by evidence ({top['score']:.3f})" in markdown
+    _, alone = check(tmp_path, {"results": "Rainfall varied by month in the south.\n", "conclusion": conclusion}, lint)
+    assert alone.matches["RQ1"]["conclusion"][0]["verdict"] == research_questions.NONE
 
 
 def test_r002_fires_once_per_question_naming_the_answer_sections_and_the_best_sentence(tmp_path):
@@ -136,6 +198,9 @@ def test_this_papers_verdicts(tmp_path):
     assert not [f for f in findings if f.code.startswith("R")]
     for question in ("RQ1", "RQ2", "RQ3"):
         assert verdicts(coverage, question)["findings"] == research_questions.EVIDENCE
+    # the conclusion sums up RQ1 below `addressed`; the question-first step finds it (as the truth file says)
+    assert coverage.matches["RQ1"]["conclusion"][0]["score"] < REAL["lint"]["similarity"]["addressed"]
+    assert verdicts(coverage, "RQ1")["conclusion"] == research_questions.EVIDENCE
     markdown = report.to_markdown(findings, coverage, REAL["lint"]["similarity"])
     assert "paper/sections/06-findings.tex:5" in markdown and "addressed by evidence" in markdown
 
@@ -157,11 +222,12 @@ def test_scores_are_deterministic_and_offline(monkeypatch):
         assert first[0][0] > first[0][1], method
 
 
-# Measured with `python -m scripts.stages.lint.evaluate` (README, "Lint") on this paper + the 7 papers of
-# tests/real_papers (thresholds tuned on all but tangible-landscape-2017, which was held out): precision 0.84,
-# recall 0.72, 7 of the 9 never-answered questions get R002, none of the 27 answered ones does. The floors sit
-# just under that.
-FLOOR = {"precision": 0.80, "recall": 0.70, "added_with_r002": 7, "answered_with_r002": 0}
+# Measured with `python -m scripts.stages.lint.evaluate` (README, "Lint") on this paper + the 10 papers of
+# tests/real_papers at the lint settings (0.24 / 0.24, other_answer_sections 0.6): precision 0.60 (81 of 135
+# pairs), recall 0.92 (81 of 88), 7 of the 15 never-answered questions get R002, 1 of the 42 answered ones
+# does. optimal-viewing-2024, simplicity-categories-2020 and stomatal-kinetics-2026 were held out from all
+# tuning (on them alone: 0.41, 0.94, 0 of 6, 1 of 15). The floors sit just under the measurement.
+FLOOR = {"precision": 0.58, "recall": 0.90, "added_with_r002": 7, "answered_with_r002": 1}
 
 
 def test_precision_and_recall_on_the_labelled_corpus():
@@ -169,7 +235,7 @@ def test_precision_and_recall_on_the_labelled_corpus():
     assert len(papers) >= 2
     options = research_questions.similarity_settings(REAL["lint"])
     pairs = [pair for paper in papers for pair in evaluate.best_scores(paper, options["method"])]
-    result = evaluate.measure(pairs, options["addressed"], options["weak"])
+    result = evaluate.measure(pairs, options["addressed"], options["weak"], options["other_answer_sections"])
     assert result.precision >= FLOOR["precision"], result
     assert result.recall >= FLOOR["recall"], result
     assert result.added_with_r002 >= FLOOR["added_with_r002"], result
@@ -236,6 +302,15 @@ def test_blocks_end_at_the_next_heading_of_their_level_and_boxes_at_their_end():
     assert found == [(1, 5, ("RQ1",)), (6, 8, ("RQ2",)), (9, 12, ("RQ1",))]
 
 
+def test_optional_arguments_left_in_the_text_are_not_part_of_the_sentence(tmp_path):
+    results = (
+        "[graphic=no,type=html] We found that [round-precision=0]61 of small states choose neutrality to avoid wars.\n"
+    )
+    _, coverage = check(tmp_path, {"results": results, "conclusion": "Rainfall varied by month.\n"})
+    best = coverage.matches["RQ1"]["results"][0]
+    assert best["sentence"] == "We found that 61 of small states choose neutrality to avoid wars." and best["line"] == 1
+
+
 def test_sentences_of_an_included_file_carry_its_path_and_line(tmp_path):
     (tmp_path / "part.tex").write_text(
         "Intro.\n\nSmall states choose permanent neutrality because alliances drag them into wars.\n"
@@ -255,6 +330,28 @@ def test_a_restatement_of_the_best_answer_is_evidence_too(tmp_path):
     lent = coverage.matches["RQ1"]["conclusion"][0]["score"]
     assert alone.matches["RQ1"]["conclusion"][0]["score"] < LINT["similarity"]["addressed"] <= lent
     assert lent <= coverage.matches["RQ1"]["results"][0]["score"]  # never more than the answer it restates
+
+
+def test_explain_lists_the_missed_and_false_pairs_with_their_sentence():
+    def pair(question, section, score, answers, added=False):
+        sentence = f"{question} {section} sentence"
+        return evaluate.Best(
+            "p", question, section, score, False, answers, added, True, sentence, f"f.tex:{score * 100:.0f}"
+        )
+
+    pairs = [
+        pair("RQ1", "results", 0.5, True),
+        pair("RQ1", "conclusion", 0.2, True),  # 0.2 >= 0.6 x 0.3 once results addresses RQ1: found
+        pair("RQ2", "results", 0.2, True),  # RQ2 is addressed nowhere: missed
+        pair("RQ2", "conclusion", 0.1, False),
+        pair("RQ3", "results", 0.4, False, added=True),  # a never-answered question reported addressed
+        pair("RQ3", "conclusion", 0.1, False, added=True),
+    ]
+    lines = evaluate.explain(pairs, {"addressed": 0.3, "weak": 0.3, "other_answer_sections": 0.6}).splitlines()
+    assert not [line for line in lines if "RQ1" in line]
+    assert "- missed p RQ2 results 0.200 f.tex:20 'RQ2 results sentence'" in lines
+    assert "- never-answered ADDRESSED p RQ3 results 0.400 f.tex:40 'RQ3 results sentence'" in lines
+    assert "- never-answered p RQ3 conclusion 0.100 f.tex:10 'RQ3 conclusion sentence'" in lines
 
 
 def test_evaluate_names_an_unknown_paper_and_restores_the_steps_it_switches_off():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class Paper:
     lint: dict[str, Any]
     sources: dict[str, Source]
     truth: dict[str, dict[str, Any]]
+    titles: dict[str, str] = field(default_factory=dict)  # section id -> title
 
 
 @dataclass(frozen=True)
@@ -52,17 +53,33 @@ class Best:
     answers: bool  # the truth file says this section answers the question
     added: bool  # a question added to the paper, which it never answers
     answer_section: bool  # one of the paper's answer sections (where R002/R003 look)
+    sentence: str = field(default="", compare=False)  # the best sentence, for --explain
+    location: str = field(default="", compare=False)  # its file:line
+    topic_section: bool = field(default=False, compare=False)  # titled by the question's topic (rq.topic_sections)
 
 
 @dataclass(frozen=True)
 class Result:
-    precision: float
-    recall: float
-    added_with_r002: int
-    added_addressed: int
-    added: int
-    answered_with_r002: int
-    answered: int
+    tp: int = 0  # (question, section) pairs called addressed that really answer
+    fp: int = 0
+    fn: int = 0
+    added_with_r002: int = 0
+    added_addressed: int = 0
+    added: int = 0
+    answered_with_r002: int = 0
+    answered_with_r003: int = 0  # only weakly addressed in the answer sections: a warning, not a goal
+    answered: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    def __add__(self, other: Result) -> Result:
+        return Result(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 def load_paper(folder: Path, truth_file: Path | None = None) -> Paper:
@@ -73,7 +90,8 @@ def load_paper(folder: Path, truth_file: Path | None = None) -> Paper:
         source.path = section["file"]
         sources[section["id"]] = source
     truth = yaml.safe_load((truth_file or folder / "truth.yaml").read_text(encoding="utf-8"))["questions"]
-    return Paper(folder.name if truth_file is None else "this-paper", metadata["lint"], sources, truth)
+    titles = {section["id"]: section.get("title", "") for section in metadata["sections"]}
+    return Paper(folder.name if truth_file is None else "this-paper", metadata["lint"], sources, truth, titles)
 
 
 def load_corpus(folders: Iterable[Path], this_paper: bool = True) -> list[Paper]:
@@ -89,7 +107,8 @@ def best_scores(paper: Paper, method: str, structure: bool = True) -> list[Best]
     questions = rq.questions_of(section)
     given = paper.lint.get("similarity") or {}
     settings = {**paper.lint, "similarity": {**given, "method": method, "structure": structure}}
-    matches = rq.best_matches(questions, paper.sources, settings, similarity.scorer(method))
+    matches = rq.best_matches(questions, paper.sources, settings, similarity.scorer(method), titles=paper.titles)
+    topics = rq.topic_sections(questions, paper.titles, settings)
     found = []
     for question in questions:
         truth = paper.truth.get(question["id"], {})
@@ -105,44 +124,67 @@ def best_scores(paper: Paper, method: str, structure: bool = True) -> list[Best]
                     sid in truth.get("answered_in", []),
                     bool(truth.get("added")),
                     sid in paper.lint["answer_sections"],
+                    top["sentence"] if top else "",
+                    f"{top['file']}:{top['line']}" if top else "",
+                    sid in topics[question["id"]],
                 )
             )
     return found
 
 
-def measure(pairs: Sequence[Best], addressed: float, weak: float) -> Result:
-    options = {"addressed": addressed, "weak": weak}
+def verdicts(pairs: Sequence[Best], options: dict[str, Any]) -> dict[Best, str]:
+    """Each pair's verdict as the lint gives it: per question (rq.question_verdicts), from its sections' best."""
+    questions: dict[tuple[str, str], list[Best]] = {}
+    for pair in pairs:
+        questions.setdefault((pair.paper, pair.question), []).append(pair)
+    found = {}
+    for group in questions.values():
+        tops = {pair.section: {"score": pair.score, "marker": pair.marker} for pair in group}
+        answer_sections = [pair.section for pair in group if pair.answer_section]
+        topic = [pair.section for pair in group if pair.topic_section]
+        decided = rq.question_verdicts(tops, answer_sections, options, topic)
+        found |= {pair: decided[pair.section] for pair in group}
+    return found
 
-    def verdict(pair: Best) -> str:
-        return rq.verdict({"score": pair.score, "marker": pair.marker}, options)
 
-    predicted = {pair for pair in pairs if verdict(pair) in rq.ADDRESSED}
+def measure(pairs: Sequence[Best], addressed: float, weak: float, other: float = 1.0) -> Result:
+    """The check's results at these thresholds (`other`: the setting other_answer_sections)."""
+    decided = verdicts(pairs, {"addressed": addressed, "weak": weak, "other_answer_sections": other})
+    predicted = {pair for pair in pairs if decided[pair] in rq.ADDRESSED}
     true = {pair for pair in pairs if pair.answers}
     questions: dict[tuple[str, str], list[Best]] = {}
     for pair in pairs:
         questions.setdefault((pair.paper, pair.question), []).append(pair)
 
     def r002(group: list[Best]) -> bool:
-        return all(verdict(p) == rq.NONE for p in group if p.answer_section)
+        return all(decided[p] == rq.NONE for p in group if p.answer_section)
+
+    def r003(group: list[Best]) -> bool:
+        answers = [decided[p] for p in group if p.answer_section]
+        return rq.WEAK in answers and not any(v in rq.ADDRESSED for v in answers)
 
     added = [group for group in questions.values() if group[0].added]
     answered = [group for group in questions.values() if any(p.answers for p in group)]
     return Result(
-        precision=len(predicted & true) / len(predicted) if predicted else 1.0,
-        recall=len(predicted & true) / len(true) if true else 1.0,
+        tp=len(predicted & true),
+        fp=len(predicted - true),
+        fn=len(true - predicted),
         added_with_r002=sum(r002(group) for group in added),
         added_addressed=sum(any(p in predicted for p in group) for group in added),
         added=len(added),
         answered_with_r002=sum(r002(group) for group in answered),
+        answered_with_r003=sum(r003(group) for group in answered),
         answered=len(answered),
     )
 
 
 def objective(result: Result) -> tuple:
-    """Goals first (R002 for every added question, none addressed, no answered question with R002),
-    then F1 of the pair verdicts."""
+    """Goals first (R002 for every added question, none addressed, no answered question with R002 or
+    R003: thresholds that turn answered questions into R003 warnings do not meet the goals), then F1 of
+    the pair verdicts."""
     f1 = 2 * result.precision * result.recall / (result.precision + result.recall or 1)
-    misses = (result.added - result.added_with_r002) + result.added_addressed + result.answered_with_r002
+    misses = (result.added - result.added_with_r002) + result.added_addressed
+    misses += result.answered_with_r002 + result.answered_with_r003
     return (-misses, f1, result.recall)
 
 
@@ -155,41 +197,23 @@ def keeps_paper_right(pairs: Sequence[Best], paper: str, addressed: float) -> bo
     return all(questions.values())
 
 
-def tune(pairs: Sequence[Best], keep_right: str = "this-paper") -> tuple[float, float]:
+def tune(pairs: Sequence[Best], keep_right: str = "this-paper", other: float = 1.0) -> tuple[float, float]:
     """The (addressed, weak) pair that best meets the goals on these pairs, among those that keep the
     paper `keep_right` (this project's own) free of R002 and R003 when it is among them."""
     candidates = [(a, w) for a in GRID for w in GRID if w <= a]
     if any(pair.paper == keep_right for pair in pairs):
         candidates = [(a, w) for a, w in candidates if keeps_paper_right(pairs, keep_right, a)] or candidates
-    return max(candidates, key=lambda t: (objective(measure(pairs, *t)), -t[0]))
+    return max(candidates, key=lambda t: (objective(measure(pairs, *t, other)), -t[0]))
 
 
-def leave_one_paper_out(pairs: Sequence[Best]) -> Result:
+def leave_one_paper_out(pairs: Sequence[Best], other: float = 1.0) -> Result:
     """Each paper judged with thresholds tuned on the others; the counts summed over papers."""
     papers = sorted({pair.paper for pair in pairs})
-    held_out: list[Best] = []
-    thresholds: dict[str, tuple[float, float]] = {}
+    total = Result()
     for paper in papers:
-        thresholds[paper] = tune([p for p in pairs if p.paper != paper]) if len(papers) > 1 else tune(pairs)
-        held_out += [p for p in pairs if p.paper == paper]
-    # measure each paper with its own thresholds, then pool the counts
-    results = [(measure([p for p in pairs if p.paper == paper], *thresholds[paper]), paper) for paper in papers]
-    tp = fp = fn = 0
-    for paper in papers:
-        mine = [p for p in pairs if p.paper == paper]
-        options = {"addressed": thresholds[paper][0], "weak": thresholds[paper][1]}
-        predicted = {p for p in mine if rq.verdict({"score": p.score, "marker": p.marker}, options) in rq.ADDRESSED}
-        true = {p for p in mine if p.answers}
-        tp, fp, fn = tp + len(predicted & true), fp + len(predicted - true), fn + len(true - predicted)
-    return Result(
-        precision=tp / (tp + fp) if tp + fp else 1.0,
-        recall=tp / (tp + fn) if tp + fn else 1.0,
-        added_with_r002=sum(r.added_with_r002 for r, _ in results),
-        added_addressed=sum(r.added_addressed for r, _ in results),
-        added=sum(r.added for r, _ in results),
-        answered_with_r002=sum(r.answered_with_r002 for r, _ in results),
-        answered=sum(r.answered for r, _ in results),
-    )
+        rest = [p for p in pairs if p.paper != paper] if len(papers) > 1 else list(pairs)
+        total += measure([p for p in pairs if p.paper == paper], *tune(rest, other=other), other)
+    return total
 
 
 def auc(pairs: Sequence[Best]) -> float:
@@ -230,8 +254,16 @@ def row(name: str, thresholds: str, result: Result) -> str:
 
 # Steps of the check that the evaluation switches off one after the other, to show what each adds.
 ABLATIONS = {
-    "without structure": {"structure": False},
-    "without structure, propagation and the outside-answer weight": {
+    "without topic sections": {"TOPIC_SECTIONS": False},
+    "without the question-first step": {"other_answer_sections": 1.0, "TOPIC_SECTIONS": False},
+    "without the question-first step and structure": {
+        "other_answer_sections": 1.0,
+        "TOPIC_SECTIONS": False,
+        "structure": False,
+    },
+    "without the question-first step, structure, propagation and the outside-answer weight": {
+        "other_answer_sections": 1.0,
+        "TOPIC_SECTIONS": False,
         "structure": False,
         "PROPAGATE": False,
         "OUTSIDE_ANSWER_WEIGHT": 1.0,
@@ -268,17 +300,39 @@ def report(papers: list[Paper], methods: Sequence[str], configured: dict[str, An
         (f"{m} {name}", m, changes) for m in methods if m == configured["method"] for name, changes in ABLATIONS.items()
     ]
     for name, method, changes in variants:
+        other = changes.get("other_answer_sections", configured["other_answer_sections"])
         with steps_switched(changes) as structure:
             pairs = [pair for paper in papers for pair in best_scores(paper, method, structure)]
         notes.append(separation(name, pairs))
-        if method == configured["method"] and not changes:
-            shipped = measure(pairs, configured["addressed"], configured["weak"])
+        if method == configured["method"]:  # the shipped thresholds, with each step switched off in turn
+            shipped = measure(pairs, configured["addressed"], configured["weak"], other)
             lines.append(row(f"{name} (lint settings)", f"{configured['addressed']} / {configured['weak']}", shipped))
         if len(papers) > 1:
-            addressed, weak = tune(pairs)
-            lines.append(row(f"{name} (tuned on the corpus)", f"{addressed} / {weak}", measure(pairs, addressed, weak)))
-            lines.append(row(f"{name} (leave one paper out)", "tuned on the others", leave_one_paper_out(pairs)))
+            addressed, weak = tune(pairs, other=other)
+            tuned = measure(pairs, addressed, weak, other)
+            lines.append(row(f"{name} (tuned on the corpus)", f"{addressed} / {weak}", tuned))
+            lines.append(row(f"{name} (leave one paper out)", "tuned on the others", leave_one_paper_out(pairs, other)))
     return "\n".join(lines + notes)
+
+
+def explain(pairs: Sequence[Best], options: dict[str, Any]) -> str:
+    """Every pair the check gets wrong with these settings (missed, false), and every never-answered
+    question's pairs in the answer sections, with the best sentence: what to read to see why."""
+    decided = verdicts(pairs, options)
+    lines = [f"Wrong pairs at {options['addressed']} / {options['weak']} (section, score, best sentence):"]
+    for pair in pairs:
+        called = decided[pair] in rq.ADDRESSED
+        if called == pair.answers and not (pair.added and pair.answer_section):
+            continue
+        kind = "never-answered" if pair.added else "missed" if pair.answers else "false" if called else None
+        if kind is None:
+            continue
+        mark = "ADDRESSED " if called else ""
+        lines.append(
+            f"- {kind} {mark}{pair.paper} {pair.question} {pair.section} {pair.score:.3f} "
+            f"{pair.location} {pair.sentence[:200]!r}"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -287,6 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--method", action="append", choices=sorted(similarity.METHODS), help="(repeatable)")
     parser.add_argument("--without-this-paper", action="store_true", help="only the papers in the corpus folders")
     parser.add_argument("--paper", action="append", help="only this corpus paper, by folder name (repeatable)")
+    parser.add_argument("--explain", action="store_true", help="print the missed and false pairs, best sentences")
     args = parser.parse_args(argv)
     papers = load_corpus(args.corpus or [CORPUS], this_paper=not args.without_this_paper and not args.paper)
     if args.paper:
@@ -296,6 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UserError("--paper", f"no corpus paper named {', '.join(args.paper)}", f"a folder in {folders}")
     metadata = yaml.safe_load((ROOT / "paper" / "metadata.yaml").read_text(encoding="utf-8"))
     configured = rq.similarity_settings(metadata["lint"])
+    if args.explain:
+        method = (args.method or [configured["method"]])[0]
+        pairs = [pair for paper in papers for pair in best_scores(paper, method)]
+        print(explain(pairs, configured))
+        return 0
     print(report(papers, args.method or sorted(similarity.METHODS), configured))
     return 0
 

@@ -25,6 +25,11 @@ def summary(findings: list[Finding]) -> str:
     return f"lint: {n['error']} errors, {n['warning']} warnings, {n['info']} notes"
 
 
+def decided(top: dict[str, Any] | None, similarity: dict[str, Any]) -> str:
+    """A section's verdict as the check decided it per question (research_questions.question_verdicts)."""
+    return top.get("verdict") or verdict(top, similarity) if top else verdict(top, similarity)
+
+
 def to_json(findings: list[Finding], coverage: Coverage, similarity: dict[str, Any]) -> str:
     similarity = similarity_settings({"similarity": similarity})
     report = {
@@ -34,7 +39,7 @@ def to_json(findings: list[Finding], coverage: Coverage, similarity: dict[str, A
             {
                 **question,
                 "sections": {
-                    sid: {"status": verdict(matches[0] if matches else None, similarity), "best": matches}
+                    sid: {"status": decided(matches[0] if matches else None, similarity), "best": matches}
                     for sid, matches in coverage.matches.get(question["id"], {}).items()
                 },
             }
@@ -48,7 +53,7 @@ def to_json(findings: list[Finding], coverage: Coverage, similarity: dict[str, A
 
 def cell(best: list[dict[str, Any]], similarity: dict[str, Any]) -> str:
     top = best[0] if best else None
-    return f"{verdict(top, similarity)} ({top['score']:.3f})" if top else "not addressed"
+    return f"{decided(top, similarity)} ({top['score']:.3f})" if top else "not addressed"
 
 
 def to_markdown(findings: list[Finding], coverage: Coverage, similarity: dict[str, Any]) -> str:
@@ -63,7 +68,10 @@ def to_markdown(findings: list[Finding], coverage: Coverage, similarity: dict[st
             "authoritative. Captions, headings, floats, the research-question section and sentences that "
             "name or restate a question, or say what the authors did not do, are no evidence. Outside the "
             "answer sections a sentence weighs half"
-            + ("; a finding under a heading that names the question, three times." if similarity["structure"] else "."),
+            + ("; a finding under a heading that names the question, three times." if similarity["structure"] else ".")
+            + f" Once an answer section addresses a question, the other answer sections need "
+            f"{similarity['other_answer_sections']} × {similarity['addressed']}, and so does a section whose "
+            "title names the question's own topic (of its half-weighed score).",
             "",
             "| question | " + " | ".join(sections) + " |",
             "|---|" + "---|" * len(sections),
@@ -75,7 +83,7 @@ def to_markdown(findings: list[Finding], coverage: Coverage, similarity: dict[st
         for question in coverage.questions:
             lines.append(f"- **{question['id']}** ({question['file']}:{question['line']}): {question['text']}")
             for sid, best in coverage.matches[question["id"]].items():
-                lines.append(f"  - {sid}: {verdict(best[0] if best else None, similarity)}")
+                lines.append(f"  - {sid}: {decided(best[0] if best else None, similarity)}")
                 for match in best:
                     how = "marker" if match["marker"] else f"{match['score']:.3f}"
                     text = match.get("sentence", "").replace("|", "\\|")

@@ -7,15 +7,20 @@
 - Sentences that cannot show an answer are left out: captions, headings, floats (figures, tables,
   listings), the research-question section itself, sentences that name or restate a question ("RQ2",
   "our second research question", a question asked again, near-copies of a question), sentences that
-  describe the study rather than a finding ("To answer this question, we compared ..."), sentences in
-  which the authors say what they did not do or leave for later ("we did not compare ...", "future
-  work"), and fragments.
+  describe the study or a hypothesis rather than a finding ("To answer this question, we compared ...",
+  "we expect ..."), sentences in which the authors say what they did not do or leave for later ("we did
+  not compare ...", "future work"), and fragments.
 - A sentence that states a finding weighs more, one without the question's distinctive terms less, one
   outside the answer sections half. Structure: a finding under an answer section's heading that names the
   question ("\\subsection{RQ2: ...}") weighs three times; a sentence under a heading that names only other
   questions is no evidence. Propagation: a sentence that restates a question's best answer (a conclusion
   summing up the results) is evidence too, at most as strong as that answer.
   The weights and thresholds were chosen by measurement on labelled real papers (scripts/stages/lint/evaluate.py).
+- The question is decided first: once an answer section addresses it (a marker, or a sentence at
+  `addressed`), the other answer sections address it from `other_answer_sections` x `addressed` on (a
+  conclusion that confirms the results' answer in other words), and so does a section outside them whose
+  title names the question's own topic (topic_sections()); a question that no answer section addresses,
+  and the other sections outside the answer sections, keep `addressed` (question_verdicts()).
 - R002 (no answer section addresses the question) and R003 (only weak evidence there) fire once per
   question, at the question, naming the answer sections and the best sentence with its file:line.
 """
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +39,11 @@ from scripts.stages.lint.parse import Source
 
 DEFAULT_SIMILARITY = {  # measured: README "Lint"
     "method": "tfidf",
-    "addressed": 0.26,
-    "weak": 0.26,
+    "addressed": 0.24,
+    "weak": 0.24,
     "best_sentences": 3,
     "structure": True,
+    "other_answer_sections": 0.6,
 }
 NEAR_WORDS = 12  # markup between two words of the text rarely adds more raw words (citation keys, a label)
 MIN_WORDS = 5  # a shorter fragment is no evidence (a heading, a label, "Yes.")
@@ -73,15 +79,18 @@ AUTHORS_DID_NOT = re.compile(
     re.IGNORECASE,
 )
 # The authors describing what the study does or will do ("To answer this question, we compared ...",
-# "Our study investigated the ability of ..."): a description of the method restates the question's
-# words without answering it.
+# "Our study investigated the ability of ...", "We organized an evaluation ...") or what they expect
+# ("we would expect X to ..."): a description of the method or a hypothesis restates the question's words
+# without answering it.
 DESCRIBES_THE_STUDY = re.compile(
     r"\bto\s+(?:answer|address|explore|investigate)\b|\b(?:in\s+)?this\s+(?:section|chapter)\b"
     r"|\b(?:goals?|aims?|purpose)\s+of\s+this\b"
     r"|\bwe\s+(?:will|shall|plan|aim|seek|want|intend|need)\b|\bset\s+out\s+to\b"
+    r"|\bwe\s+(?:would\s+|should\s+|can\s+)?(?:expect|hypothesi[sz])\w*"
     r"|\b(?:we|this\s+(?:paper|study|work|article|thesis)|our\s+(?:study|work|paper|evaluation|experiments?))\s+"
     r"(?:\w+\s+){0,2}?(?:investigat|examin|stud(?:y|ies|ied)|explor|evaluat|compar|analy[sz]|describ|present|"
-    r"focus|consider|measur|assess|ask|conduct|collect|appl(?:y|ied)|perform|select|propos|introduc)\w*",
+    r"focus|consider|measur|assess|ask|conduct|organi[sz]|carr(?:y|ied)\s+out|collect|appl(?:y|ied)|perform|"
+    r"select|propos|introduc)\w*",
     re.IGNORECASE,
 )
 # Words with which papers state findings: such a sentence is more likely an answer than a topical one.
@@ -100,11 +109,19 @@ OTHER_QUESTION_WEIGHT = 0.0
 # Outside the answer sections (method, threats...) a sentence needs twice the similarity to count: there the
 # paper sets up or qualifies its study, in the words of its questions, rather than answering them.
 OUTSIDE_ANSWER_WEIGHT = 0.5
+# A section outside the answer sections whose title names a question's own topic (a term that no other
+# question of the paper has: "Water flow" for "... model water flow ...?") counts as an answer section for
+# that question alone once an answer section addresses it; it decides nothing before (topic_sections();
+# README, "Lint").
+TOPIC_SECTIONS = True
 PROPAGATE = True  # a restatement of a question's best answer is evidence too (propagated(); README, "Lint")
 ABBREVIATIONS = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Sec|Secs|Eq|Eqs|Tab|No|resp|approx|al|ca|Dr|Prof|Mr|Ms|Inc|"
     r"Ltd|Jr|St|p|pp|vol|ch)|\b[A-Z])\.$"
 )
+# What a macro's optional argument leaves in the plain text when the parser keeps it ("[round-precision=0]",
+# "[label=(*)]", "[sec.globals]" of \hyperref): never prose, and its words would match questions.
+OPTION_LIST = re.compile(r"\[(?:[^\]\s=]*=[^\]]*|[A-Za-z]+[.:][\w.:-]+)\]\s*")
 SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[A-Z0-9\"“‘(\[])")
 
 
@@ -131,14 +148,40 @@ def similarity_settings(lint_settings: dict[str, Any]) -> dict[str, Any]:
     return {**DEFAULT_SIMILARITY, **given}
 
 
-def verdict(best: dict[str, Any] | None, settings: dict[str, Any]) -> str:
-    """The verdict a section's best match gives: marker, evidence, weak or none."""
+def verdict(best: dict[str, Any] | None, settings: dict[str, Any], scale: float = 1.0) -> str:
+    """The verdict a section's best match gives: marker, evidence (at `scale` x `addressed`), weak or none."""
     if not best:
         return NONE
     if best.get("marker"):
         return MARKER
     score = best["score"]
-    return EVIDENCE if score >= settings["addressed"] else WEAK if score >= settings["weak"] else NONE
+    return EVIDENCE if score >= scale * settings["addressed"] else WEAK if score >= settings["weak"] else NONE
+
+
+def question_verdicts(
+    tops: dict[str, dict[str, Any] | None],
+    answer_sections: Sequence[str],
+    settings: dict[str, Any],
+    topic: Collection[str] = (),
+) -> dict[str, str]:
+    """The verdict of each section for one question, from the section's best match (`tops`).
+
+    The question is decided first: is it addressed in an answer section (a marker, or a sentence at
+    `addressed`)? If it is, the other answer sections need less evidence (`other_answer_sections`), since
+    the evidence then confirms an answer rather than finding one; outside the answer sections (but for the
+    question's `topic` sections, topic_sections()), and for a question that no answer section addresses,
+    `addressed` holds as it is."""
+    answered = any(verdict(top, settings) in ADDRESSED for sid, top in tops.items() if sid in answer_sections)
+    other = settings.get("other_answer_sections", 1.0)
+
+    def scale(sid: str) -> float:
+        if answered and sid in answer_sections:
+            return other
+        if answered and sid in topic:  # as an answer section, its sentences not weighed down as outside ones
+            return other * OUTSIDE_ANSWER_WEIGHT
+        return 1.0
+
+    return {sid: verdict(top, settings, scale(sid)) for sid, top in tops.items()}
 
 
 # --- sentences ----------------------------------------------------------------------------------
@@ -266,7 +309,7 @@ def sentences_of(
         organised = blocks(text, questions)
         mine = (p for p in source.paragraphs if (p.path if p.path in included else source.path) == path)
         for paragraph in mine:
-            pieces = split_sentences(paragraph.text)
+            pieces = split_sentences(OPTION_LIST.sub("", paragraph.text))
             words = [re.findall(r"\w+", piece.lower()) for piece in pieces]
             start = line_starts[min(paragraph.line, len(line_starts)) - 1]
             positions = word_positions(raw, start, [w for group in words for w in group])
@@ -494,9 +537,12 @@ def best_matches(
     settings: dict[str, Any],
     scorer: similarity.Scorer | None = None,
     raw: Sequence[Sequence[float]] | None = None,
+    titles: dict[str, str] | None = None,
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Per question and coverage section: the best matches, markers first, then sentences by score."""
+    """Per question and coverage section: the best matches, markers first, then sentences by score, the
+    first with its verdict (`titles`: the sections' titles, by id, for topic_sections())."""
     options = similarity_settings(settings)
+    topics = topic_sections(questions, titles or {}, settings)
     sentences, candidates = paper_sentences(questions, sources, settings)
     score = scorer or similarity.scorer(options["method"])
     if raw is None:
@@ -524,7 +570,28 @@ def best_matches(
                 key=lambda match: (-match["score"], match["line"]),
             )
             matches[question["id"]][sid] = (marked + scored)[: options["best_sentences"]]
+        tops = {sid: best[0] if best else None for sid, best in matches[question["id"]].items()}
+        decided_all = question_verdicts(tops, settings["answer_sections"], options, topics[question["id"]])
+        for sid, decided in decided_all.items():
+            if tops[sid]:
+                tops[sid]["verdict"] = decided
     return matches
+
+
+def topic_sections(
+    questions: list[dict[str, Any]], titles: dict[str, str], settings: dict[str, Any]
+) -> dict[str, frozenset[str]]:
+    """Per question, the coverage sections outside the answer sections whose title names the question's own
+    topic: a term of the question that no other question of the paper has ("Water flow" for "How well can
+    ... model water flow ...?"). Papers that report one study per question file its answer there."""
+    terms = [set(similarity.terms(query(q))) for q in questions]
+    outside = [sid for sid in settings["coverage_sections"] if sid not in settings["answer_sections"]]
+    found = {}
+    for index, question in enumerate(questions):
+        own = terms[index].difference(*(t for other, t in enumerate(terms) if other != index))
+        named = {sid for sid in outside if TOPIC_SECTIONS and own & set(similarity.terms(titles.get(sid, "")))}
+        found[question["id"]] = frozenset(named)
+    return found
 
 
 def focus_terms(question_terms: set[str], weights: dict[str, float]) -> set[str]:
@@ -565,7 +632,9 @@ def where(match: dict[str, Any]) -> str:
 
 def answer_findings(question: dict[str, Any], answers: dict[str, list[dict[str, Any]]], options: dict) -> list:
     """R002 or R003 for a question, once, from its verdicts in the answer sections."""
-    verdicts = {sid: verdict(best[0] if best else None, options) for sid, best in answers.items()}
+    verdicts = {
+        sid: best[0].get("verdict", verdict(best[0], options)) if best else NONE for sid, best in answers.items()
+    }
     if not verdicts or any(v in ADDRESSED for v in verdicts.values()):
         return []
     tops = [best[0] for best in answers.values() if best]
@@ -597,7 +666,8 @@ def check(
         message = "no research questions found: list them with \\begin{itemize} \\item ..."
         return [finding("R001", section.path, 1, message)], coverage
     coverage.questions = questions_of(section)
-    coverage.matches = best_matches(coverage.questions, sources, settings, scorer)
+    titles = {entry["id"]: entry.get("title", "") for entry in metadata.get("sections", [])}
+    coverage.matches = best_matches(coverage.questions, sources, settings, scorer, titles=titles)
     options = similarity_settings(settings)
     found = unknown_markers(sources, {q["id"] for q in coverage.questions})
     for question in coverage.questions:
