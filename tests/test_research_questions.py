@@ -72,6 +72,11 @@ def test_the_answering_sentence_is_the_evidence_with_its_line(tmp_path):
         "We expected that small states choose permanent neutrality to stay out of the wars of great powers.",
         "We organized a large survey on why small states choose permanent neutrality in the last century.",
         "Why do small states choose permanent neutrality? That is the question.",
+        "The model could be extended by taking why small states choose permanent neutrality into account.",
+        "Our account is simplified, dispensing with why small states choose permanent neutrality.",
+        "Why small states choose permanent neutrality was not measured in the archives we read.",
+        "Further research is needed on why small states choose permanent neutrality in the last century.",
+        "A limitation is that why small states choose permanent neutrality rests on one case study.",
     ],
 )
 def test_what_is_no_evidence(tmp_path, trap):
@@ -88,6 +93,9 @@ def test_a_near_copy_of_a_question_is_a_restatement():
     assert why == "restates a research question"
     answer = "Small states choose permanent neutrality because alliances drag them into the wars of great powers."
     assert research_questions.exclusion(answer, in_float=False, question_terms=terms) is None
+    # A negated finding answers; a limit of the study does not.
+    negated = "Alliances do not keep small states that choose permanent neutrality out of the wars of great powers."
+    assert research_questions.exclusion(negated, in_float=False, question_terms=terms) is None
 
 
 def test_the_question_is_decided_first_then_the_other_answer_sections_need_less():

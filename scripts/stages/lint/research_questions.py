@@ -78,6 +78,22 @@ AUTHORS_DID_NOT = re.compile(
     r"|\bout\s+of\s+(?:the\s+)?scope\b|\bremains?\s+(?:an\s+)?open\b|\bleft\s+(?:open|for\s+later)\b",
     re.IGNORECASE,
 )
+# The authors naming a limit of their study or model, or what is still to be done ("the model could be
+# extended by taking X into account", "dispensing with X", "X was not measured", "it need not follow",
+# "further research is needed"): such a sentence names a topic the paper leaves unanswered.
+STATES_A_LIMIT = re.compile(
+    r"\bcould\s+(?:also\s+|further\s+)?be\s+(?:extended|incorporated|added|included|generali[sz]ed|explored|"
+    r"investigated|examined|tested|studied|addressed|improved)\b"
+    r"|\bdispens\w+\s+with\b|\bneeds?\s+not\b|\blimitations?\b"
+    r"|\b(?:was|were|is|are|has|have|had)\s+not\s+(?:yet\s+)?(?:been\s+)?(?:modell?ed|considered|included|addressed|"
+    r"examined|tested|measured|assessed|studied|investigated|explored|evaluated)\b"
+    r"|\bremains?\s+(?:unclear|unknown|untested|unexplored|to\s+be)\b"
+    r"|\b(?:further|more|additional|future)\s+(?:research|work|studies|experiments|investigations?)\s+(?:is|are|will\s+be|"
+    r"would\s+be)?\s*(?:needed|required|necessary|warranted)\b"
+    r"|\bshould\s+(?:also\s+)?be\s+(?:measured|tested|explored|investigated|examined|studied|addressed|assessed)\b"
+    r"|\bwould\s+be\s+(?:interesting|worthwhile|useful|valuable)\b",
+    re.IGNORECASE,
+)
 # The authors describing what the study does or will do ("To answer this question, we compared ...",
 # "Our study investigated the ability of ...", "We organized an evaluation ...") or what they expect
 # ("we would expect X to ..."): a description of the method or a hypothesis restates the question's words
@@ -281,6 +297,8 @@ def exclusion(text: str, in_float: bool, question_terms: list[set[str]]) -> str 
         return "says what the authors did not do"
     if DESCRIBES_THE_STUDY.search(text):
         return "describes the study, not a finding"
+    if STATES_A_LIMIT.search(text):
+        return "names a limit of the study"
     if near_copy(set(similarity.terms(text)), question_terms):
         return "restates a research question"
     return None
