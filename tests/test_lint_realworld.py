@@ -87,6 +87,16 @@ def test_definitions_are_read_in_every_form():
     assert {"thestep", "gap"} <= defined_in(text)
 
 
+def test_the_variables_of_a_tikz_foreach_loop_are_defined():
+    # As in tests/real_papers/cefr-llm-2024 (03-results.tex): the loop's variables and its options' macros.
+    text = (
+        r"\foreach [count=\i] \x/\y/\med in {A1/594.98/662} \foreach \y in {0,2000}"
+        r" \foreach \a [remember=\a as \lasta (initially 0)] in {1,2}"
+    )
+    assert {"i", "x", "y", "med", "a", "lasta"} <= defined_in(text)
+    assert "med" not in defined_in(r"\draw (0,0) node {\med};")
+
+
 def test_what_tex_does_not_typeset_is_blanked_in_place():
     text = (
         "a \\verb|{x| b\n\\begin{lstlisting}\n{ \\foo\n\\end{lstlisting}\n"

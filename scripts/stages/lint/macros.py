@@ -29,6 +29,12 @@ _ENVIRONMENT = re.compile(
     r"\*?\s*\{([A-Za-z@*]+)\}"
 )
 _COUNTER = re.compile(r"\\newcounter\s*\{([A-Za-z@]+)\}")
+# pgffor's loop, `\foreach [count=\i] \x/\y [remember=\x as \lastx] in {...}`: its variables and the macros
+# its options name are defined inside the loop.
+_FOREACH = re.compile(
+    r"\\(?:foreach|pgfplotsforeachungrouped)\s*((?:\[[^\]]*\]\s*)?(?:\\[A-Za-z@]+\s*/?\s*)+(?:\[[^\]]*\]\s*)?)in\b"
+)
+_MACRO_NAME = re.compile(r"\\([A-Za-z@]+)")
 _PACKAGES = re.compile(r"\\(?:usepackage|RequirePackage|RequirePackageWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
 # Files a package \\inputs by full name (pgf's *.code.tex, drivers' *.def); not expl3's own code, whose names
 # are expl3-internal (\\cs_new:Npn) and which is most of the reading time.
@@ -45,6 +51,8 @@ def defined_in(text: str) -> set[str]:
         names |= {name.rstrip("*"), f"end{name.rstrip('*')}"}
     for name in _COUNTER.findall(text):
         names |= {f"the{name}", f"c@{name}", f"p@{name}"}
+    for loop in _FOREACH.findall(text):
+        names |= set(_MACRO_NAME.findall(loop))
     return names
 
 
