@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,7 @@ class Run:
     process: subprocess.Popen
     started: float
     seconds: float = 0.0  # from start to exit
+    waiter: threading.Thread | None = None
 
     @property
     def returncode(self) -> int | None:
@@ -86,23 +88,33 @@ def start_run(folder: Path, args: list[str], env: dict[str, str]) -> Run:
         process = subprocess.Popen(
             [sys.executable, "-m", *args], cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
         )
-    return Run(folder, process, time.perf_counter())
+    run = Run(folder, process, time.perf_counter())
+    # A thread notes when the run exits, whatever the test does meanwhile (it builds the local reference).
+    run.waiter = threading.Thread(target=note_exit, args=(run,), daemon=True)
+    run.waiter.start()
+    return run
+
+
+def note_exit(run: Run) -> None:
+    run.process.wait()
+    run.seconds = time.perf_counter() - run.started
+
+
+def stop_all(runs: dict[str, Run]) -> None:
+    for run in runs.values():
+        if run.process.poll() is None:
+            run.process.kill()
+            run.process.wait()
 
 
 def wait_for_all(runs: dict[str, Run], timeout: float) -> dict[str, Run]:
-    """Wait until every run has exited, noting when each did; kill them all after `timeout`."""
+    """Wait until every run has exited; kill them all after `timeout`."""
     deadline = time.perf_counter() + timeout
-    waiting = set(runs)
-    while waiting and time.perf_counter() < deadline:
-        for name in list(waiting):
-            if runs[name].process.poll() is not None:
-                runs[name].seconds = time.perf_counter() - runs[name].started
-                waiting.discard(name)
-        time.sleep(0.2)
-    for name in waiting:
-        runs[name].process.kill()
-        runs[name].process.wait()
-    assert not waiting, f"still running after {timeout} s: {sorted(waiting)}"
+    for run in runs.values():
+        run.waiter.join(max(0.0, deadline - time.perf_counter()))
+    waiting = sorted(name for name, run in runs.items() if run.waiter.is_alive())
+    stop_all(runs)
+    assert not waiting, f"still running after {timeout} s: {waiting}"
     return runs
 
 
@@ -135,7 +147,11 @@ def runs(cluster, tmp_path_factory, request):
             copies["timeout"], ["scripts.commands.slurm", "build/data/poll-responses.json", *HELD], env
         ),
     }
-    request.getfixturevalue("built_project")  # the local reference: built now, while the runs wait on SLURM
+    try:
+        request.getfixturevalue("built_project")  # the local reference: built now, while the runs wait on SLURM
+    except BaseException:
+        stop_all(started)
+        raise
     return wait_for_all(started, RUN_TIMEOUT_SECONDS)
 
 

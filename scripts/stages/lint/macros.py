@@ -32,7 +32,7 @@ _COUNTER = re.compile(r"\\newcounter\s*\{([A-Za-z@]+)\}")
 # pgffor's loop, `\foreach [count=\i] \x/\y [remember=\x as \lastx] in {...}`: its variables and the macros
 # its options name are defined inside the loop.
 _FOREACH = re.compile(
-    r"\\(?:foreach|pgfplotsforeachungrouped)\s*((?:\[[^\]]*\]\s*)?(?:\\[A-Za-z@]+\s*/?\s*)+(?:\[[^\]]*\]\s*)?)in\b"
+    r"\\(?:foreach|pgfplotsforeachungrouped)\s*((?:\[[^\]]*\]\s*)?(?:\\[A-Za-z@]+\s*(?:/\s*)?)+(?:\[[^\]]*\]\s*)?)in\b"
 )
 _MACRO_NAME = re.compile(r"\\([A-Za-z@]+)")
 _PACKAGES = re.compile(r"\\(?:usepackage|RequirePackage|RequirePackageWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")

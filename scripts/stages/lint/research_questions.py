@@ -83,10 +83,14 @@ AUTHORS_DID_NOT = re.compile(
 # "further research is needed"): such a sentence names a topic the paper leaves unanswered.
 STATES_A_LIMIT = re.compile(
     r"\bcould\s+(?:also\s+|further\s+)?be\s+(?:extended|incorporated|added|included|generali[sz]ed|explored|"
-    r"investigated|examined|tested|studied|addressed|improved)\b"
-    r"|\bdispens\w+\s+with\b|\bneeds?\s+not\b|\blimitations?\b"
-    r"|\b(?:was|were|is|are|has|have|had)\s+not\s+(?:yet\s+)?(?:been\s+)?(?:modell?ed|considered|included|addressed|"
-    r"examined|tested|measured|assessed|studied|investigated|explored|evaluated)\b"
+    r"investigated|examined|tested|studied|addressed)\b"
+    r"|\bdispens\w+\s+with\b"
+    # a limit of the study, not a finding about a limitation of what was studied
+    r"|\b(?:a|one|another|the\s+(?:main|first|second|other))\s+limitation\s+(?:of\s+(?:this|our)\b|is\s+that\b)"
+    r"|\blimitations\s+of\s+(?:this|our)\b"
+    # "X was not measured", not "X was not measured by most respondents" (a finding of a survey)
+    r"|\b(?:was|were|is|are|has|have|had)\s+not\s+(?:yet\s+)?(?:been\s+)?(?:modell?ed|addressed|examined|tested|"
+    r"measured|assessed|studied|investigated|explored|evaluated)\b(?!\s+by\b)"
     r"|\bremains?\s+(?:unclear|unknown|untested|unexplored|to\s+be)\b"
     r"|\b(?:further|more|additional|future)\s+(?:research|work|studies|experiments|investigations?)\s+(?:is|are|will\s+be|"
     r"would\s+be)?\s*(?:needed|required|necessary|warranted)\b"
@@ -102,7 +106,7 @@ DESCRIBES_THE_STUDY = re.compile(
     r"\bto\s+(?:answer|address|explore|investigate)\b|\b(?:in\s+)?this\s+(?:section|chapter)\b"
     r"|\b(?:goals?|aims?|purpose)\s+of\s+this\b"
     r"|\bwe\s+(?:will|shall|plan|aim|seek|want|intend|need)\b|\bset\s+out\s+to\b"
-    r"|\bwe\s+(?:would\s+|should\s+|can\s+)?(?:expect|hypothesi[sz])\w*"
+    r"|(?<!than\s)(?<!as\s)\bwe\s+(?:would\s+|should\s+|can\s+)?(?:expect|hypothesi[sz])\w*"
     r"|\b(?:we|this\s+(?:paper|study|work|article|thesis)|our\s+(?:study|work|paper|evaluation|experiments?))\s+"
     r"(?:\w+\s+){0,2}?(?:investigat|examin|stud(?:y|ies|ied)|explor|evaluat|compar|analy[sz]|describ|present|"
     r"focus|consider|measur|assess|ask|conduct|organi[sz]|carr(?:y|ied)\s+out|collect|appl(?:y|ied)|perform|"
