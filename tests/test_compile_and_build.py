@@ -9,6 +9,7 @@ from scripts.common import UserError
 from scripts.stages.compile import (
     biber_problem,
     check_log,
+    check_settled,
     first_error,
     locate,
     missing_file_hint,
@@ -56,6 +57,23 @@ def test_undefined_citation_is_reported_at_its_section_file_and_line(tmp_path):
     with pytest.raises(UserError) as caught:
         check_log("LaTeX Warning: Citation 'gvalia2013x' on page 2 undefined on input line 7.\n", "refs.bib")
     assert "citation key 'gvalia2013x' is not in refs.bib" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "warning",
+    [
+        "Package biblatex Warning: Please rerun LaTeX.",
+        "Package biblatex Warning: Please (re)run Biber on the file:",
+        "LaTeX Warning: Label(s) may have changed. Rerun to get cross-references right.",
+        "Package rerunfilecheck Warning: File `paper.out' has changed. Rerun to get outlines right",
+    ],
+)
+def test_a_last_run_that_asks_for_another_is_an_error(warning):
+    log = f"(./paper.tex\n{warning}\n) )\nOutput written on paper.pdf (14 pages).\n"
+    check_log(log, "refs.bib")  # what `make watch` checks after its single passes: not an error there
+    with pytest.raises(UserError, match="TeX asks for another run"):
+        check_settled(log)
+    check_settled("Package rerunfilecheck Info: File `paper.out' has not changed.\n")
 
 
 def test_page_count_from_the_log():

@@ -218,6 +218,9 @@ def overlong_line(limit: int, sections: Path = SECTIONS) -> str | None:
     return None
 
 
+ANOTHER_RUN = re.compile(r"Please rerun LaTeX|Please \(re\)run Biber|Rerun to get [a-z -]+right")
+
+
 def check_log(log_text: str, bibliography: str) -> None:
     """Turn what a successful run still left broken (groups, citations, references) into a UserError."""
     if "occurred inside a group at level" in log_text:
@@ -240,6 +243,20 @@ def check_log(log_text: str, bibliography: str) -> None:
             locate(references[0]),
             f"reference to undefined label '{references[0]}'",
             "figure labels are fig:<id> for the ids in paper/metadata.yaml; section labels are sec:<id>",
+        )
+
+
+def check_settled(log_text: str) -> None:
+    """latexmk stops when its inputs settle or at its run limit: a last run that still asks for another
+    (biblatex, the kernel's labels, hyperref's outlines) left a PDF that is not final. (`make watch` runs
+    single passes on purpose and does not ask this.)"""
+    rerun = ANOTHER_RUN.search(log_text)
+    if rerun:
+        raise UserError(
+            "build/tex/paper.log",
+            f"TeX asks for another run after the last one ({rerun[0]})",
+            "run `make` again; if it asks again, the document does not settle (a label or citation that changes "
+            "from run to run)",
         )
 
 
@@ -313,6 +330,7 @@ def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: s
         hint = missing_file_hint(problem.message) or context_hint(problem.context) or f"see {log_path}"
         raise UserError(problem.where, problem.message, hint)
     check_log(log_text, bibliography)
+    check_settled(log_text)
     (ROOT / tex.with_name(".compile-complete")).touch()
     return page_count(log_text)
 
