@@ -72,8 +72,8 @@ def test_a_last_run_that_asks_for_another_is_an_error(warning):
     log = f"(./paper.tex\n{warning}\n) )\nOutput written on paper.pdf (14 pages).\n"
     check_log(log, "refs.bib")  # what `make watch` checks after its single passes: not an error there
     with pytest.raises(UserError, match="TeX asks for another run"):
-        check_settled(log)
-    check_settled("Package rerunfilecheck Info: File `paper.out' has not changed.\n")
+        check_settled(log, Path("build/tex/paper.log"))
+    check_settled("Package rerunfilecheck Info: File `paper.out' has not changed.\n", Path("build/tex/paper.log"))
 
 
 def test_page_count_from_the_log():

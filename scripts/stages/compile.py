@@ -246,14 +246,14 @@ def check_log(log_text: str, bibliography: str) -> None:
         )
 
 
-def check_settled(log_text: str) -> None:
+def check_settled(log_text: str, log_path: Path) -> None:
     """latexmk stops when its inputs settle or at its run limit: a last run that still asks for another
     (biblatex, the kernel's labels, hyperref's outlines) left a PDF that is not final. (`make watch` runs
     single passes on purpose and does not ask this.)"""
     rerun = ANOTHER_RUN.search(log_text)
     if rerun:
         raise UserError(
-            "build/tex/paper.log",
+            str(log_path),
             f"TeX asks for another run after the last one ({rerun[0]})",
             "run `make` again; if it asks again, the document does not settle (a label or citation that changes "
             "from run to run)",
@@ -330,7 +330,7 @@ def run_latexmk(tex: Path, source_date_epoch: int, timeout: int, bibliography: s
         hint = missing_file_hint(problem.message) or context_hint(problem.context) or f"see {log_path}"
         raise UserError(problem.where, problem.message, hint)
     check_log(log_text, bibliography)
-    check_settled(log_text)
+    check_settled(log_text, log_path)
     (ROOT / tex.with_name(".compile-complete")).touch()
     return page_count(log_text)
 
