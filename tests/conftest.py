@@ -1,3 +1,4 @@
+import fcntl
 import shutil
 import sys
 from pathlib import Path
@@ -12,10 +13,22 @@ from helpers import copy_project  # noqa: E402 (needs the project root on sys.pa
 
 
 @pytest.fixture(scope="session")
-def built_project(tmp_path_factory) -> Path:
-    """The project's sources, built once from scratch per test session (per xdist worker). Read only:
-    a test that changes anything works on a copy (`project`, `copy_built`)."""
-    return copy_project(tmp_path_factory.mktemp("built"))
+def built_project(tmp_path_factory, worker_id: str) -> Path:
+    """The project's sources, built once from scratch per test session. Read only: a test that changes
+    anything works on a copy (`project`, `copy_built`).
+
+    With xdist the workers share it: the first to ask builds it under a lock, the others wait for it
+    (pytest-xdist's recipe for a session fixture that runs once). One cold build less per run."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the folder all workers' temp folders are in
+    root, done = shared / "built", shared / "built.done"
+    with (shared / "built.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, even if the build fails
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)  # what a failed attempt left
+            copy_project(root)
+            done.touch()
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -88,6 +88,7 @@ def test_corpus_has_at_least_25_cases_and_a_full_build_of_every_kind():
     assert {"data", "tex", "section", "bib", "metadata", "figure"} <= kinds
     assert kinds == {name.split("-")[1] for name, case in CASES.items() if case.get("full_build")}
     assert all(case.get("stage") in STAGES for case in CASES.values())
+    assert all(case["stage"] == "compile" for case in CASES.values() if "timeout_seconds" in case)
 
 
 @pytest.fixture(scope="module")
@@ -127,13 +128,14 @@ def assemble_stage(project: Path) -> None:
     check_typesettable(load_metadata())
 
 
-def compile_stage(project: Path) -> None:
-    """latexmk on the assembled paper, as the compile step runs it (its own process: TeX's)."""
+def compile_stage(project: Path, timeout_seconds: int | None = None) -> None:
+    """latexmk on the assembled paper, as the compile step runs it (its own process: TeX's), within the
+    settings' time limit or the case's own (`timeout_seconds`)."""
     inputs_stage(project)
     metadata = load_metadata()
     command = [sys.executable, "-m", "scripts.stages.compile", "pdf", "--tex", "build/tex/paper.tex"]
     command += ["--source-date", metadata["build"]["source_date"], "--bibliography", metadata["bibliography"]]
-    command += ["--timeout", str(metadata["build"]["latexmk_timeout_seconds"])]
+    command += ["--timeout", str(timeout_seconds or metadata["build"]["latexmk_timeout_seconds"])]
     result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if result.returncode:
         raise CompileFailed(result.stdout + result.stderr)
@@ -146,7 +148,7 @@ class CompileFailed(Exception):
 STAGES = {"inputs": inputs_stage, "data": data_stage_run, "assemble": assemble_stage, "compile": compile_stage}
 
 
-def run_stage(stage: str, project: Path) -> tuple[int, str]:
+def run_stage(stage: str, project: Path, timeout_seconds: int | None = None) -> tuple[int, str]:
     """(exit status, what the user sees) of one stage on the project."""
     _yaml_tree.cache_clear()  # the metadata changed on disk since the last case
     shown = io.StringIO()
@@ -154,7 +156,10 @@ def run_stage(stage: str, project: Path) -> tuple[int, str]:
     os.chdir(project)
     try:
         with contextlib.redirect_stdout(shown), contextlib.redirect_stderr(shown):
-            STAGES[stage](project)
+            if timeout_seconds:
+                compile_stage(project, timeout_seconds)
+            else:
+                STAGES[stage](project)
         return 0, shown.getvalue()
     except UserError as err:
         return 1, f"{err}\n"
@@ -200,7 +205,7 @@ def test_broken_input_at_its_stage(project, pristine_pdf, name):
     saved = snapshot(project)
     try:
         break_inputs(case, project)
-        status, shown = run_stage(case["stage"], project)
+        status, shown = run_stage(case["stage"], project, case.get("timeout_seconds"))
         check_leaks(case, shown, project)
     finally:
         restore(project, saved)
