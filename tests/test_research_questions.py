@@ -250,14 +250,15 @@ def test_scores_are_deterministic_and_offline(monkeypatch):
         assert first[0][0] > first[0][1], method
 
 
-# Measured with `python -m scripts.stages.lint.evaluate` (README, "Lint") on this paper + the 13 papers of
-# tests/real_papers at the lint settings (0.24 / 0.24, other_answer_sections 0.6): precision 0.58 (96 of 165
-# pairs), recall 0.89 (96 of 108), 10 of the 21 never-answered questions get R002, 1 of the 50 answered ones
-# does. Two sets of three papers were held out from all tuning and measured once each: optimal-viewing-2024,
-# simplicity-categories-2020, stomatal-kinetics-2026 (0.41, 0.94, 0 of 6, 1 of 15) and
-# computational-responsibility-2017, cefr-llm-2024, silent-speech-2022 (0.48, 0.75, 3 of 6, 0 of 8). The
-# floors sit just under the measurement on all 14.
-FLOOR = {"precision": 0.56, "recall": 0.87, "added_with_r002": 10, "answered_with_r002": 1}
+# Measured with `python -m scripts.stages.lint.evaluate` (README, "Lint") on this paper + the 19 papers of
+# tests/real_papers at the lint settings (0.24 / 0.24, other_answer_sections 0.6, the naming convention on):
+# precision 0.58 (129 of 221 pairs), recall 0.84 (129 of 153), 17 of the 33 never-answered questions get R002,
+# 5 of the 69 answered ones do. Three sets of papers were held out from all tuning and measured once each:
+# optimal-viewing-2024, simplicity-categories-2020, stomatal-kinetics-2026 (0.41, 0.94, 0 of 6, 1 of 15);
+# computational-responsibility-2017, cefr-llm-2024, silent-speech-2022 (0.48, 0.75, 3 of 6, 0 of 8); and
+# alt-text-heritage-2025, bilingual-voice-2021, gbif-cleaning-2020, latin-style-nn-2022, night-transport-2026,
+# occupant-profiles-2026 (0.56, 0.73, 6 of 12, 4 of 19). The floors sit just under the measurement on all 20.
+FLOOR = {"precision": 0.56, "recall": 0.82, "added_with_r002": 16, "answered_with_r002": 5}
 
 
 def test_precision_and_recall_on_the_labelled_corpus():
@@ -270,6 +271,61 @@ def test_precision_and_recall_on_the_labelled_corpus():
     assert result.recall >= FLOOR["recall"], result
     assert result.added_with_r002 >= FLOOR["added_with_r002"], result
     assert result.answered_with_r002 <= FLOOR["answered_with_r002"], result
+
+
+THREE_QUESTIONS = (
+    "\\begin{itemize}\n"
+    "  \\item Why do small states choose permanent neutrality?\n"
+    "  \\item How do tariffs change grain exports of landlocked states?\n"
+    "  \\item How does permanent neutrality change the grain exports of small states?\n"
+    "\\end{itemize}\n"
+)
+NAMED_RESULTS = (
+    "\\subsection{RQ1: Neutrality}\n"
+    "Small states choose permanent neutrality to stay out of wars, we found.\n"
+    "\\subsection{RQ2: Tariffs}\n"
+    "Tariffs cut the grain exports of landlocked states by a third, we found.\n"
+    "\\subsection{Other observations}\n"
+    "Permanent neutrality raised the grain exports of small states, the results show.\n"
+)
+
+
+def check_three(tmp_path: Path, results: str, naming: bool = True):
+    lint = {**LINT, "similarity": {**LINT["similarity"], "naming": naming}}
+    sources = {}
+    for sid, text in {"questions": THREE_QUESTIONS, "results": results, "conclusion": "Done here.\n"}.items():
+        (tmp_path / f"{sid}.tex").write_text(text, encoding="utf-8")
+        sources[sid] = read_source(tmp_path / f"{sid}.tex")
+    return research_questions.check({"lint": lint}, sources)
+
+
+def test_a_question_the_paper_never_names_while_it_names_the_others_is_not_addressed(tmp_path):
+    """The naming convention: RQ1 and RQ2 are named where they are answered, RQ3 never is; its similar
+    sentence is then no evidence (R002 says why), unless a marker says so or the setting is off."""
+    findings, coverage = check_three(tmp_path, NAMED_RESULTS)
+    r002 = [f for f in findings if f.code == "R002"]
+    assert [f.message.split()[0] for f in r002] == ["RQ3"]
+    assert "names its other questions where it answers them, never RQ3" in r002[0].message
+    assert "results.tex:6" in r002[0].message  # the best sentence is still shown
+    assert set(verdicts(coverage, "RQ3").values()) == {research_questions.NONE}
+    assert verdicts(coverage, "RQ1")["results"] == research_questions.EVIDENCE
+
+    findings, coverage = check_three(tmp_path, NAMED_RESULTS, naming=False)
+    assert not [f for f in findings if f.code in ("R002", "R003")]
+    assert verdicts(coverage, "RQ3")["results"] == research_questions.EVIDENCE
+
+    findings, coverage = check_three(tmp_path, NAMED_RESULTS + "\\addresses{RQ3}\n")
+    assert not [f for f in findings if f.code == "R002"]
+    assert verdicts(coverage, "RQ3")["results"] == research_questions.MARKER
+
+
+def test_a_paper_that_names_fewer_than_two_questions_has_no_naming_convention(tmp_path):
+    one_named = NAMED_RESULTS.replace("\\subsection{RQ2: Tariffs}", "\\subsection{Tariffs}")
+    findings, coverage = check_three(tmp_path, one_named)
+    assert not [f for f in findings if f.code == "R002"]
+    assert verdicts(coverage, "RQ3")["results"] == research_questions.EVIDENCE
+    commented = one_named + "% RQ2 and RQ3 still to write\n"  # comments name nothing
+    assert not [f for f in check_three(tmp_path, commented)[0] if f.code == "R002"]
 
 
 STRUCTURED = (
@@ -390,8 +446,10 @@ def test_evaluate_names_an_unknown_paper_and_restores_the_steps_it_switches_off(
     with pytest.raises(UserError, match="no corpus paper named nowhere-1999"):
         evaluate.main(["--paper", "nowhere-1999", "--method", "tfidf"])
     before = (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT)
-    with evaluate.steps_switched({"PROPAGATE": False, "OUTSIDE_ANSWER_WEIGHT": 1.0, "structure": False}) as on:
-        assert (on, research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT) == (False, False, 1.0)
+    changes = {"PROPAGATE": False, "OUTSIDE_ANSWER_WEIGHT": 1.0, "structure": False, "naming": False}
+    with evaluate.steps_switched(changes) as (structure, naming):
+        assert (structure, naming) == (False, False)
+        assert (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT) == (False, 1.0)
     assert before == (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT)
 
 

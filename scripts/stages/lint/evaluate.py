@@ -56,6 +56,7 @@ class Best:
     sentence: str = field(default="", compare=False)  # the best sentence, for --explain
     location: str = field(default="", compare=False)  # its file:line
     topic_section: bool = field(default=False, compare=False)  # titled by the question's topic (rq.topic_sections)
+    unnamed: bool = field(default=False, compare=False)  # the question breaks the paper's naming convention
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,15 @@ def load_corpus(folders: Iterable[Path], this_paper: bool = True) -> list[Paper]
     return papers
 
 
-def best_scores(paper: Paper, method: str, structure: bool = True) -> list[Best]:
+def best_scores(paper: Paper, method: str, structure: bool = True, naming: bool = True) -> list[Best]:
     section = paper.sources[paper.lint["research_questions_section"]]
     questions = rq.questions_of(section)
     given = paper.lint.get("similarity") or {}
     settings = {**paper.lint, "similarity": {**given, "method": method, "structure": structure}}
     matches = rq.best_matches(questions, paper.sources, settings, similarity.scorer(method), titles=paper.titles)
     topics = rq.topic_sections(questions, paper.titles, settings)
+    named = rq.named_questions_by_section(questions, paper.sources, settings)
+    unnamed = rq.unnamed_questions(questions, named) if naming else frozenset()
     found = []
     for question in questions:
         truth = paper.truth.get(question["id"], {})
@@ -127,6 +130,7 @@ def best_scores(paper: Paper, method: str, structure: bool = True) -> list[Best]
                     top["sentence"] if top else "",
                     f"{top['file']}:{top['line']}" if top else "",
                     sid in topics[question["id"]],
+                    question["id"] in unnamed,
                 )
             )
     return found
@@ -142,7 +146,7 @@ def verdicts(pairs: Sequence[Best], options: dict[str, Any]) -> dict[Best, str]:
         tops = {pair.section: {"score": pair.score, "marker": pair.marker} for pair in group}
         answer_sections = [pair.section for pair in group if pair.answer_section]
         topic = [pair.section for pair in group if pair.topic_section]
-        decided = rq.question_verdicts(tops, answer_sections, options, topic)
+        decided = rq.question_verdicts(tops, answer_sections, options, topic, any(p.unnamed for p in group))
         found |= {pair: decided[pair.section] for pair in group}
     return found
 
@@ -254,14 +258,22 @@ def row(name: str, thresholds: str, result: Result) -> str:
 
 # Steps of the check that the evaluation switches off one after the other, to show what each adds.
 ABLATIONS = {
-    "without topic sections": {"TOPIC_SECTIONS": False},
-    "without the question-first step": {"other_answer_sections": 1.0, "TOPIC_SECTIONS": False},
-    "without the question-first step and structure": {
+    "without the naming convention": {"naming": False},
+    "without the naming convention nor topic sections": {"naming": False, "TOPIC_SECTIONS": False},
+    "without the naming convention, topic sections and the question-first step": {
+        "naming": False,
+        "other_answer_sections": 1.0,
+        "TOPIC_SECTIONS": False,
+    },
+    "without the naming convention, topic sections, the question-first step and structure": {
+        "naming": False,
         "other_answer_sections": 1.0,
         "TOPIC_SECTIONS": False,
         "structure": False,
     },
-    "without the question-first step, structure, propagation and the outside-answer weight": {
+    "without the naming convention, topic sections, the question-first step, structure, propagation and the "
+    "outside-answer weight": {
+        "naming": False,
         "other_answer_sections": 1.0,
         "TOPIC_SECTIONS": False,
         "structure": False,
@@ -272,15 +284,15 @@ ABLATIONS = {
 
 
 @contextmanager
-def steps_switched(changes: dict[str, Any]) -> Iterator[bool]:
+def steps_switched(changes: dict[str, Any]) -> Iterator[tuple[bool, bool]]:
     """The research-question module's constants changed for a measurement (restored after); yields the
-    `structure` setting."""
+    `structure` and `naming` settings."""
     constants = {name: value for name, value in changes.items() if name.isupper()}
     saved = {name: getattr(rq, name) for name in constants}
     for name, value in constants.items():
         setattr(rq, name, value)
     try:
-        yield changes.get("structure", True)
+        yield changes.get("structure", True), changes.get("naming", True)
     finally:
         for name, value in saved.items():
             setattr(rq, name, value)
@@ -301,8 +313,8 @@ def report(papers: list[Paper], methods: Sequence[str], configured: dict[str, An
     ]
     for name, method, changes in variants:
         other = changes.get("other_answer_sections", configured["other_answer_sections"])
-        with steps_switched(changes) as structure:
-            pairs = [pair for paper in papers for pair in best_scores(paper, method, structure)]
+        with steps_switched(changes) as (structure, naming):
+            pairs = [pair for paper in papers for pair in best_scores(paper, method, structure, naming)]
         notes.append(separation(name, pairs))
         if method == configured["method"]:  # the shipped thresholds, with each step switched off in turn
             shipped = measure(pairs, configured["addressed"], configured["weak"], other)

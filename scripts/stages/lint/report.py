@@ -71,7 +71,13 @@ def to_markdown(findings: list[Finding], coverage: Coverage, similarity: dict[st
             + ("; a finding under a heading that names the question, three times." if similarity["structure"] else ".")
             + f" Once an answer section addresses a question, the other answer sections need "
             f"{similarity['other_answer_sections']} × {similarity['addressed']}, and so does a section whose "
-            "title names the question's own topic (of its half-weighed score).",
+            "title names the question's own topic (of its half-weighed score)."
+            + (
+                ' When the paper names at least half of its questions where it answers them ("RQ2: ..."), a '
+                "question it never names is addressed by a marker only."
+                if similarity["naming"]
+                else ""
+            ),
             "",
             "Similarity is evidence, not proof: on real papers held out from the check's tuning, fewer than "
             "half of the sections it called addressed by evidence really answered the question, and most "

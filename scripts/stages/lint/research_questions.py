@@ -16,6 +16,9 @@
   questions is no evidence. Propagation: a sentence that restates a question's best answer (a conclusion
   summing up the results) is evidence too, at most as strong as that answer.
   The weights and thresholds were chosen by measurement on labelled real papers (scripts/stages/lint/evaluate.py).
+- The naming convention: when the paper names at least two of its questions, and at least half of them,
+  where it answers them ("RQ2: ..."), a question it never names is addressed by a marker only
+  (unnamed_questions()).
 - The question is decided first: once an answer section addresses it (a marker, or a sentence at
   `addressed`), the other answer sections address it from `other_answer_sections` x `addressed` on (a
   conclusion that confirms the results' answer in other words), and so does a section outside them whose
@@ -44,6 +47,7 @@ DEFAULT_SIMILARITY = {  # measured: README "Lint"
     "best_sentences": 3,
     "structure": True,
     "other_answer_sections": 0.6,
+    "naming": True,
 }
 NEAR_WORDS = 12  # markup between two words of the text rarely adds more raw words (citation keys, a label)
 MIN_WORDS = 5  # a shorter fragment is no evidence (a heading, a label, "Yes.")
@@ -183,6 +187,7 @@ def question_verdicts(
     answer_sections: Sequence[str],
     settings: dict[str, Any],
     topic: Collection[str] = (),
+    unnamed: bool = False,
 ) -> dict[str, str]:
     """The verdict of each section for one question, from the section's best match (`tops`).
 
@@ -190,7 +195,10 @@ def question_verdicts(
     `addressed`)? If it is, the other answer sections need less evidence (`other_answer_sections`), since
     the evidence then confirms an answer rather than finding one; outside the answer sections (but for the
     question's `topic` sections, topic_sections()), and for a question that no answer section addresses,
-    `addressed` holds as it is."""
+    `addressed` holds as it is. A question that breaks the paper's naming convention (`unnamed`,
+    unnamed_questions()) is addressed by a marker only."""
+    if unnamed:
+        return {sid: MARKER if verdict(top, settings) == MARKER else NONE for sid, top in tops.items()}
     answered = any(verdict(top, settings) in ADDRESSED for sid, top in tops.items() if sid in answer_sections)
     other = settings.get("other_answer_sections", 1.0)
 
@@ -565,6 +573,7 @@ def best_matches(
     first with its verdict (`titles`: the sections' titles, by id, for topic_sections())."""
     options = similarity_settings(settings)
     topics = topic_sections(questions, titles or {}, settings)
+    unnamed = unnamed_questions(questions, named_questions_by_section(questions, sources, settings))
     sentences, candidates = paper_sentences(questions, sources, settings)
     score = scorer or similarity.scorer(options["method"])
     if raw is None:
@@ -593,10 +602,14 @@ def best_matches(
             )
             matches[question["id"]][sid] = (marked + scored)[: options["best_sentences"]]
         tops = {sid: best[0] if best else None for sid, best in matches[question["id"]].items()}
-        decided_all = question_verdicts(tops, settings["answer_sections"], options, topics[question["id"]])
+        breaks_naming = options["naming"] and question["id"] in unnamed
+        decided_all = question_verdicts(
+            tops, settings["answer_sections"], options, topics[question["id"]], breaks_naming
+        )
         for sid, decided in decided_all.items():
             if tops[sid]:
                 tops[sid]["verdict"] = decided
+                tops[sid]["unnamed"] = breaks_naming
     return matches
 
 
@@ -614,6 +627,38 @@ def topic_sections(
         named = {sid for sid in outside if TOPIC_SECTIONS and own & set(similarity.terms(titles.get(sid, "")))}
         found[question["id"]] = frozenset(named)
     return found
+
+
+COMMENT = re.compile(r"(?<!\\)%.*$", re.MULTILINE)
+# A paper that names fewer of its questions (at least two, and at least half of them) where it answers them
+# has no naming convention (a dissertation that names one question in passing has none).
+NAMING_MIN = 2
+
+
+def named_questions_by_section(
+    questions: Sequence[dict[str, Any]], sources: dict[str, Source], settings: dict[str, Any]
+) -> dict[str, frozenset[str]]:
+    """The questions each coverage section names ("RQ2", "research question 2", \\ref{rq:2}, "our second
+    research question"), in its source and the files it includes; comments are not read."""
+    found = {}
+    for sid in settings["coverage_sections"]:
+        if sid == settings["research_questions_section"] or sid not in sources:
+            continue
+        texts = [sources[sid].text, *included_files(sources[sid]).values()]
+        found[sid] = frozenset(q for text in texts for q in named_questions(COMMENT.sub("", text), questions))
+    return found
+
+
+def unnamed_questions(questions: Sequence[dict[str, Any]], named: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The questions that break the paper's naming convention: when the coverage sections name at least
+    NAMING_MIN of the paper's questions and at least half of them (as papers do that file each answer
+    under "RQ2: ..." or write "RQ2 is answered ..."), the questions they never name. An author who names
+    where each question is answered and never names this one has most likely not answered it (README,
+    "Lint")."""
+    mentioned = frozenset().union(*named.values()) if named else frozenset()
+    if len(mentioned) < max(NAMING_MIN, len(questions) / 2):
+        return frozenset()
+    return frozenset(q["id"] for q in questions if q["id"] not in mentioned)
 
 
 def focus_terms(question_terms: set[str], weights: dict[str, float]) -> set[str]:
@@ -669,8 +714,15 @@ def answer_findings(question: dict[str, Any], answers: dict[str, list[dict[str, 
             f"best sentence {where(top)} < {options['addressed']})"
         )
         return [finding("R003", question["file"], question["line"], message)]
+    marker = f"\\addresses{{{question['id']}}}"
+    if top and top.get("unnamed"):
+        message = (
+            f"{question['id']} is not addressed in {sections}: the paper names its other questions where it answers"
+            f" them, never {question['id']}, and has no {marker} marker (best sentence {where(top)})"
+        )
+        return [finding("R002", question["file"], question["line"], message)]
     best = f"best sentence {where(top)} < {options['weak']}" if top else "no sentence to compare"
-    message = f"{question['id']} is not addressed in {sections}: no \\addresses{{{question['id']}}} marker, {best}"
+    message = f"{question['id']} is not addressed in {sections}: no {marker} marker, {best}"
     return [finding("R002", question["file"], question["line"], message)]
 
 
