@@ -25,7 +25,7 @@ from pathlib import Path
 
 from scripts.commands.submission import BUILT_TEX, figure_files, flatten
 from scripts.common import ROOT, UserError, atomic_write_bytes, load_yaml, run_main, venv_environment
-from scripts.stages.compile import first_error, tex_environment
+from scripts.stages.compile import first_error, latexmk_command, tex_environment
 from scripts.stages.metadata import source_date_epoch
 
 OUT = Path("build/diff")
@@ -111,7 +111,7 @@ def latexdiff(old: Path, new: Path) -> str:
 
 def compile_diff(folder: Path, epoch: int) -> None:
     done = subprocess.run(
-        ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "paper-diff.tex"],
+        latexmk_command(Path("paper-diff.tex")),  # the compile step's: no extra pass for biblatex's rerun flag
         cwd=folder,
         env=tex_environment(epoch),
         stdin=subprocess.DEVNULL,
