@@ -78,6 +78,10 @@ def test_the_answering_sentence_is_the_evidence_with_its_line(tmp_path):
         "Further research is needed on why small states choose permanent neutrality in the last century.",
         "A limitation is that why small states choose permanent neutrality rests on one case study.",
         "One limitation of this study is that why small states choose permanent neutrality rests on archives.",
+        "This dissertation examined why small states choose permanent neutrality in the last century.",
+        "Permanent neutrality of small states should be replicated in a study of the last century.",
+        "One approach would be to extend why small states choose permanent neutrality to alliances.",
+        "(Small = 13, neutral = 14).",
     ],
 )
 def test_what_is_no_evidence(tmp_path, trap):
@@ -109,6 +113,8 @@ def test_a_near_copy_of_a_question_is_a_restatement():
         "Security was not considered by most respondents (72%) when they chose a browser.",
         "This means that the best WER of 70.83% could be improved upon a lot more.",
         "The results were not significant for the smaller models.",
+        "The larger models graded 12 of 14 texts (86%) correctly.",
+        "This report shows that language models grade learner texts within one level.",
     ],
 )
 def test_findings_that_use_the_words_of_a_limit_or_a_hypothesis_still_count(finding):

@@ -50,7 +50,8 @@ DEFAULT_SIMILARITY = {  # measured: README "Lint"
     "naming": True,
 }
 NEAR_WORDS = 12  # markup between two words of the text rarely adds more raw words (citation keys, a label)
-MIN_WORDS = 5  # a shorter fragment is no evidence (a heading, a label, "Yes.")
+MIN_WORDS = 5  # fewer words of prose is a fragment, no evidence (a heading, "Yes.", "(Cantonese = 13, English = 14).")
+PROSE_WORD = re.compile(r"[^\W\d_]{2,}")  # a word of letters: numbers, symbols and single letters are not prose
 
 MARKER, EVIDENCE, WEAK, NONE = "addressed by marker", "addressed by evidence", "weak", "not addressed"
 ADDRESSED = (MARKER, EVIDENCE)
@@ -98,7 +99,11 @@ STATES_A_LIMIT = re.compile(
     r"|\bremains?\s+(?:unclear|unknown|untested|unexplored|to\s+be)\b"
     r"|\b(?:further|more|additional|future)\s+(?:research|work|studies|experiments|investigations?)\s+(?:is|are|will\s+be|"
     r"would\s+be)?\s*(?:needed|required|necessary|warranted)\b"
-    r"|\bshould\s+(?:also\s+)?be\s+(?:measured|tested|explored|investigated|examined|studied|addressed|assessed)\b"
+    r"|\bshould\s+(?:also\s+)?be\s+(?:measured|tested|explored|investigated|examined|studied|addressed|assessed|"
+    r"implemented|extended|applied|deployed|validated|replicated)\b"
+    # a proposal: "One approach would be to extend the model ..."
+    r"|\b(?:one|another|an?|a\s+further)\s+(?:approach|option|way|direction|avenue|possibility|step)\s+"
+    r"(?:would|could|might)\s+be\b"
     r"|\bwould\s+be\s+(?:interesting|worthwhile|useful|valuable)\b",
     re.IGNORECASE,
 )
@@ -111,7 +116,8 @@ DESCRIBES_THE_STUDY = re.compile(
     r"|\b(?:goals?|aims?|purpose)\s+of\s+this\b"
     r"|\bwe\s+(?:will|shall|plan|aim|seek|want|intend|need)\b|\bset\s+out\s+to\b"
     r"|(?<!than\s)(?<!as\s)\bwe\s+(?:would\s+|should\s+|can\s+)?(?:expect|hypothesi[sz])\w*"
-    r"|\b(?:we|this\s+(?:paper|study|work|article|thesis)|our\s+(?:study|work|paper|evaluation|experiments?))\s+"
+    r"|\b(?:we|this\s+(?:paper|study|work|article|thesis|dissertation|report|chapter|project)"
+    r"|our\s+(?:study|work|paper|evaluation|experiments?|dissertation|report|project))\s+"
     r"(?:\w+\s+){0,2}?(?:investigat|examin|stud(?:y|ies|ied)|explor|evaluat|compar|analy[sz]|describ|present|"
     r"focus|consider|measur|assess|ask|conduct|organi[sz]|carr(?:y|ied)\s+out|collect|appl(?:y|ied)|perform|"
     r"select|propos|introduc)\w*",
@@ -299,7 +305,7 @@ def exclusion(text: str, in_float: bool, question_terms: list[set[str]]) -> str 
     """Why a sentence is no evidence of an answer, or None."""
     if in_float:
         return "caption, heading or float"
-    if len(text.split()) < MIN_WORDS:
+    if len(PROSE_WORD.findall(text)) < MIN_WORDS:
         return "fragment"
     if text.rstrip("'\"”’)] ").endswith("?"):
         return "asks a question"
