@@ -267,8 +267,14 @@ def test_scores_are_deterministic_and_offline(monkeypatch):
 FLOOR = {"precision": 0.56, "recall": 0.82, "added_with_r002": 16, "answered_with_r002": 5}
 
 
-def test_precision_and_recall_on_the_labelled_corpus():
-    papers = evaluate.load_corpus([evaluate.CORPUS])
+@pytest.fixture(scope="module")
+def corpus() -> list[evaluate.Paper]:
+    """The labelled papers and this one, read once for the module's tests."""
+    return evaluate.load_corpus([evaluate.CORPUS])
+
+
+def test_precision_and_recall_on_the_labelled_corpus(corpus):
+    papers = corpus
     assert len(papers) >= 2
     options = research_questions.similarity_settings(REAL["lint"])
     pairs = [pair for paper in papers for pair in evaluate.best_scores(paper, options["method"])]
@@ -459,11 +465,11 @@ def test_evaluate_names_an_unknown_paper_and_restores_the_steps_it_switches_off(
     assert before == (research_questions.PROPAGATE, research_questions.OUTSIDE_ANSWER_WEIGHT)
 
 
-def test_sentences_carry_their_own_line_across_the_corpus():
+def test_sentences_carry_their_own_line_across_the_corpus(corpus):
     """The line a finding names is where its sentence starts (or the line before it wraps), for 99% of the
     corpus' candidate sentences (measured 1284 of 1290; before a far match had to be confirmed: 1268)."""
     right = total = 0
-    for paper in evaluate.load_corpus([evaluate.CORPUS]):
+    for paper in corpus:
         folder = ROOT if paper.slug == "this-paper" else evaluate.CORPUS / paper.slug
         questions = research_questions.questions_of(paper.sources[paper.lint["research_questions_section"]])
         _, candidates = research_questions.paper_sentences(questions, paper.sources, paper.lint)

@@ -355,12 +355,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--paper", action="append", help="only this corpus paper, by folder name (repeatable)")
     parser.add_argument("--explain", action="store_true", help="print the missed and false pairs, best sentences")
     args = parser.parse_args(argv)
-    papers = load_corpus(args.corpus or [CORPUS], this_paper=not args.without_this_paper and not args.paper)
-    if args.paper:
-        papers = [paper for paper in papers if paper.slug in args.paper]
+    folders = args.corpus or [CORPUS]
+    if args.paper:  # only the papers asked for are read
+        papers = [load_paper(f / slug) for f in folders for slug in args.paper if (f / slug / "truth.yaml").is_file()]
         if not papers:
-            folders = ", ".join(str(folder) for folder in args.corpus or [CORPUS])
-            raise UserError("--paper", f"no corpus paper named {', '.join(args.paper)}", f"a folder in {folders}")
+            listed = ", ".join(str(folder) for folder in folders)
+            raise UserError("--paper", f"no corpus paper named {', '.join(args.paper)}", f"a folder in {listed}")
+    else:
+        papers = load_corpus(folders, this_paper=not args.without_this_paper)
     metadata = yaml.safe_load((ROOT / "paper" / "metadata.yaml").read_text(encoding="utf-8"))
     configured = rq.similarity_settings(metadata["lint"])
     if args.explain:
