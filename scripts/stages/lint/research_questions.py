@@ -38,7 +38,7 @@ from typing import Any
 
 from scripts.stages.lint import similarity
 from scripts.stages.lint.checks import Coverage, Finding, finding
-from scripts.stages.lint.parse import Source
+from scripts.stages.lint.parse import Source, mask_skipped
 
 DEFAULT_SIMILARITY = {  # measured: README "Lint"
     "method": "tfidf",
@@ -645,13 +645,15 @@ def named_questions_by_section(
     questions: Sequence[dict[str, Any]], sources: dict[str, Source], settings: dict[str, Any]
 ) -> dict[str, frozenset[str]]:
     """The questions each coverage section names ("RQ2", "research question 2", \\ref{rq:2}, "our second
-    research question"), in its source and the files it includes; comments are not read."""
+    research question"), in its source and the files it includes; comments, verbatim and \\iffalse are not
+    read."""
     found = {}
     for sid in settings["coverage_sections"]:
         if sid == settings["research_questions_section"] or sid not in sources:
             continue
         texts = [sources[sid].text, *included_files(sources[sid]).values()]
-        found[sid] = frozenset(q for text in texts for q in named_questions(COMMENT.sub("", text), questions))
+        typeset = [COMMENT.sub("", mask_skipped(text)) for text in texts]  # what TeX does not typeset names nothing
+        found[sid] = frozenset(q for text in typeset for q in named_questions(text, questions))
     return found
 
 
