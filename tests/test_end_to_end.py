@@ -1,6 +1,8 @@
 """The whole workflow in a temporary copy of the project: the PDF, incremental rebuilds, bad input.
 
-On a copy of the session's built project: edits that each rerun part of the workflow.
+On a copy of the session's built project: edits that each rerun part of the workflow. Which steps a
+section edit, a raw-value change and a stage-module edit rerun is checked with their incremental builds
+(tests/test_incremental.py, RERUNS).
 """
 
 import re
@@ -12,7 +14,7 @@ import unicodedata
 
 import psutil
 import pytest
-from helpers import change_first_survey_value, jobs_run, run_build
+from helpers import jobs_run, run_build
 from pybtex.database import parse_file
 from pypdf import PdfReader
 
@@ -167,42 +169,6 @@ def test_missing_intermediate_outputs_are_rebuilt_not_skipped(project):
     assert "while the compiled PDF was missing" in subprocess.run(
         ["pdftotext", str(project / "build/paper.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout.replace("\n", " ")
-
-
-def test_editing_a_section_reruns_only_compile_publish_and_lint(project):
-    section = project / "paper/sections/02-problem-statement.tex"
-    section.write_text(section.read_text() + "\nAn added sentence for the test.\n")
-    result = run_build(project)
-    assert result.returncode == 0, result.stderr
-    assert jobs_run(project) == ["compile", "lint_report", "lint_sources", "publish"]
-
-
-def test_editing_a_stage_module_reruns_that_stage(project):
-    module = project / "scripts/stages/assemble.py"
-    module.write_text(module.read_text() + "\n# an edit to the assembly code\n")
-    result = run_build(project)
-    assert result.returncode == 0, result.stderr
-    assert "assemble" in jobs_run(project)
-
-
-def test_changing_one_raw_value_reruns_only_that_figure_chain(project):
-    change_first_survey_value(project, 1)
-    subprocess.run(
-        [sys.executable, "-m", "scripts.stages.data", "rehash"], cwd=project, check=True, capture_output=True
-    )
-    result = run_build(project)
-    assert result.returncode == 0, result.stderr
-    assert jobs_run(project) == [
-        "compile",
-        "lint_report",
-        "lint_sources",  # it checks that every included figure exists
-        "manifest",
-        "plot_figure",
-        "process_figure_data",
-        "publish",
-        "publish_figure",
-        "validate_data",
-    ]
 
 
 def test_a_second_build_in_the_same_folder_is_turned_away(project):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import change_first_survey_value, run_build
+from helpers import change_first_survey_value, jobs_run, run_build
 
 from scripts.common import copy_project_files
 from scripts.devtools.reproduce import compare
@@ -66,11 +66,34 @@ EDITS = {
 }
 
 
+# What the incremental build must run for some edits: exactly these steps (a list), or at least these (a set).
+RERUNS = {
+    "sentence": ["compile", "lint_report", "lint_sources", "publish"],
+    "raw value": [  # that figure's chain only, and what the paper takes from it
+        "compile",
+        "lint_report",
+        "lint_sources",  # it checks that every included figure exists
+        "manifest",
+        "plot_figure",
+        "process_figure_data",
+        "publish",
+        "publish_figure",
+        "validate_data",
+    ],
+    "stage module": {"plot_figure"},  # an edited stage module reruns its steps
+}
+
+
 def check_incremental_equals_clean(built_project: Path, copy_built, tmp_path: Path, edit: str) -> None:
     incremental = copy_built("incremental")
     EDITS[edit](incremental)
     result = run_build(incremental)
     assert result.returncode == 0, result.stderr
+    expected = RERUNS.get(edit)
+    if isinstance(expected, list):
+        assert jobs_run(incremental) == expected
+    elif expected:
+        assert expected <= set(jobs_run(incremental))
     assert compare(built_project, incremental), "the edit changed no output: the test would prove nothing"
 
     clean = tmp_path / "clean"
