@@ -302,3 +302,35 @@ def test_many_syntax_errors_each_stay_in_their_own_paragraph(tmp_path):
     source = read_source(path, tmp_path)
     assert [p.text for p in source.paragraphs] == [text.replace("{", "") for text in paragraphs]
     assert [(p.code, p.line) for p in source.problems] == [("P001", 2 * n + 1) for n in range(1, 30, 2)]
+
+
+def test_a_section_that_ends_with_a_line_break_parses(tmp_path):
+    """A chapter may end with \\\\ (the next file goes on); pylatexenc alone fails on it at the end of input."""
+    path = tmp_path / "s.tex"
+    path.write_text("Last line of the chapter.\\\\\n", encoding="utf-8")
+    source = read_source(path, tmp_path)
+    assert (source.problems, [p.text for p in source.paragraphs]) == ([], ["Last line of the chapter."])
+    path.write_text("Last line of the chapter.\\\\", encoding="utf-8")
+    assert read_source(path, tmp_path).problems == []
+
+
+def test_natbib_citation_aliases_are_citations(tmp_path):
+    path = tmp_path / "s.tex"
+    path.write_text("As \\citetalias{unep2018} showed \\citepalias[p. 3]{fao2020}.\n", encoding="utf-8")
+    macros = read_source(path, tmp_path).macros
+    assert [(m.name, m.arguments) for m in macros] == [("citetalias", ["unep2018"]), ("citepalias", ["fao2020"])]
+
+
+@needs_tex
+def test_size_commands_are_known_whatever_the_class_and_a_preambles_input_is_read(tmp_path):
+    """Every class defines \\small and the other sizes (standard ones through size1x.clo); a class that is not
+    installed here does not make them unknown. Macros in a file that the preamble \\inputs are the paper's."""
+    paper = tmp_path / "paper"
+    (paper / "generated").mkdir(parents=True)
+    (paper / "preamble.tex").write_text(
+        "\\documentclass{no-such-class-here}\n\\input{paper/generated/numbers.tex}\n", encoding="utf-8"
+    )
+    (paper / "generated/numbers.tex").write_text("\\newcommand{\\vAccuracy}{0.93}\n", encoding="utf-8")
+    known = known_macros(paper, [], {})
+    assert {"small", "footnotesize", "normalsize", "large", "vAccuracy"} <= known.names
+    assert known.not_installed == ("no-such-class-here.cls",)

@@ -85,7 +85,9 @@ def kpsewhich(names: tuple[str, ...]) -> dict[str, Path]:
     return found
 
 
-KERNEL = ("latex.ltx", "fonttext.ltx", "fontmath.ltx")  # the format's source and the font files it reads
+# The format's source and the font files it reads; and size10.clo: every class defines the size commands
+# (\small, \footnotesize ...), the standard ones by \input{size1\@ptsize.clo}, a name not followed here.
+KERNEL = ("latex.ltx", "fonttext.ltx", "fontmath.ltx", "size10.clo")
 CACHE = ROOT / "build" / ".cache" / "lint-macros"  # one JSON file per set of packages and classes
 
 
@@ -142,11 +144,33 @@ def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> tupl
     return frozenset(names), missing
 
 
+def resolve_include(name: str, including: Path, root: Path | None) -> Path | None:
+    """The file \\input{name} reads: from the paper's folder (where TeX runs), its paper/ folder or beside the
+    including file; with .tex added first, as TeX does."""
+    bases = [root, root / "paper", including.parent] if root is not None else [including.parent]
+    for base in bases:
+        for candidate in (base / f"{name}.tex", base / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+_OWN_INPUT = re.compile(r"\\(?:input|include)\s*\{\s*([^}\s]+)\s*\}")
+
+
 def paper_files(paper_dir: Path) -> list[Path]:
-    """The paper's own style, class and preamble files (the .sty, .cls and .tex files beside its metadata)."""
+    """The paper's own style, class and preamble files (the .sty, .cls and .tex files beside its metadata),
+    and the files they \\input (a preamble's generated macros: `\\input{paper/generated/numbers.tex}`)."""
     if not paper_dir.is_dir():
         return []
-    return sorted(p for pattern in ("*.sty", "*.cls", "*.tex") for p in paper_dir.glob(pattern) if p.is_file())
+    found = sorted(p for pattern in ("*.sty", "*.cls", "*.tex") for p in paper_dir.glob(pattern) if p.is_file())
+    for path in found:  # grows as inputs are found; each file once
+        text = _uncommented(path.read_text(encoding="utf-8", errors="replace"))
+        for name in _OWN_INPUT.findall(text):
+            target = resolve_include(name, path, paper_dir.parent)
+            if target is not None and target not in found:
+                found.append(target)
+    return found
 
 
 @dataclass(frozen=True)

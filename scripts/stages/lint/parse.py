@@ -21,12 +21,14 @@ from pylatexenc.latexwalker import (
 )
 from pylatexenc.macrospec import LatexContextDb, MacroSpec
 
+from scripts.stages.lint.macros import resolve_include
+
 # Citation commands of biblatex and natbib (with their capitalised and starred forms): each takes
 # optional [pre][post] notes and one {key,key} argument.
 _CITE_BASE = (
     "cite", "parencite", "textcite", "autocite", "footcite", "footcitetext", "smartcite", "supercite",
     "citep", "citet", "citealp", "citealt", "citeauthor", "citeyear", "citeyearpar", "citetitle",
-    "citedate", "citeurl", "fullcite", "footfullcite",
+    "citedate", "citeurl", "fullcite", "footfullcite", "citetalias", "citepalias",
 )  # fmt: skip
 CITE_MACROS = {*_CITE_BASE, *(name[0].upper() + name[1:] for name in _CITE_BASE), "nocite"}
 # Multi-cite commands: \cites(pre)(post)[pre][post]{a}[pre][post]{b}...
@@ -384,6 +386,16 @@ def _alone(text: str, start: int, end: int) -> list:
     return _walker(text[:end], tolerant=True).get_latex_nodes(pos=start)[0]
 
 
+# pylatexenc fails on a macro with only optional arguments at the very end of its input ("End of input while
+# parsing arguments of macro \\"), which is valid in a section file: a chapter that ends with \\ goes on in
+# the next file. A \relax after the end gives it something to stop at; its node is dropped.
+END_GUARD = "\n\\relax"
+
+
+def _without_guard(nodes: list, end: int) -> list:
+    return [node for node in nodes if node is None or node.pos < end]
+
+
 def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalker, list[Problem]]:
     """Node lists of a whole file: one for the file, one more per paragraph with a syntax error.
 
@@ -396,7 +408,8 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
     rest = text
     for attempt in range(most_errors):
         try:
-            nodes, _, _ = _walker(rest, tolerant=False).get_latex_nodes()
+            nodes, _, _ = _walker(rest + END_GUARD, tolerant=False).get_latex_nodes()
+            nodes = _without_guard(nodes, len(rest))
             break
         except LatexWalkerParseError as err:
             unbalanced = [
@@ -506,17 +519,6 @@ def shown_path(path: Path, root: Path | None) -> str:
     if root is not None and path.is_absolute() and path.is_relative_to(root):
         return path.relative_to(root).as_posix()
     return path.as_posix()
-
-
-def resolve_include(name: str, including: Path, root: Path | None) -> Path | None:
-    """The file \\input{name} reads: from the paper's folder (where TeX runs), its paper/ folder or beside the
-    including file; with .tex added first, as TeX does."""
-    bases = [root, root / "paper", including.parent] if root is not None else [including.parent]
-    for base in bases:
-        for candidate in (base / f"{name}.tex", base / name):
-            if candidate.is_file():
-                return candidate
-    return None
 
 
 def _merge_included(source: Source, macro: Macro, child: Source) -> None:

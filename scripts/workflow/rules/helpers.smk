@@ -115,6 +115,13 @@ def get_figure_fragments():
     return for_each(FIGURE_FRAGMENT, "figure", FIGURES)
 
 
+def get_preamble_files():
+    """The paper's own .sty, .cls and .tex files and what they \\input: the lint reads them for macro definitions."""
+    from scripts.stages.lint.macros import paper_files
+
+    return [path.as_posix() for path in paper_files(Path("paper"))]
+
+
 def get_lint_code():
     return sorted(str(path) for path in Path("scripts/stages/lint").glob("*.py"))
 

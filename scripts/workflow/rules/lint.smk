@@ -11,7 +11,7 @@ rule lint_sources:
         sections=SECTION_FILES,
         bibliography=config["bibliography"],
         # the paper's own .sty, .cls and .tex files: their macros are known to P003
-        preamble=sorted(str(path) for pattern in ("*.sty", "*.cls", "*.tex") for path in Path("paper").glob(pattern)),
+        preamble=get_preamble_files(),
         figures=get_figure_files(),  # X004 checks that every included graphic exists
         code=get_lint_code(),
     output:
