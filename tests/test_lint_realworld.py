@@ -334,3 +334,15 @@ def test_size_commands_are_known_whatever_the_class_and_a_preambles_input_is_rea
     known = known_macros(paper, [], {})
     assert {"small", "footnotesize", "normalsize", "large", "vAccuracy"} <= known.names
     assert known.not_installed == ("no-such-class-here.cls",)
+
+
+@needs_tex
+def test_tikz_libraries_are_read_tikz_or_pgf(tmp_path):
+    """\\usetikzlibrary{spy} defines \\spy (tikzlibraryspy.code.tex); arrows.meta is a pgf library
+    (pgflibraryarrows.meta.code.tex), installed, so not reported as missing."""
+    paper = tmp_path / "paper"
+    paper.mkdir()
+    (paper / "preamble.tex").write_text("\\usepackage{tikz}\n\\usetikzlibrary{spy, arrows.meta}\n", encoding="utf-8")
+    known = known_macros(paper, [], {})
+    assert "spy" in known.names
+    assert known.not_installed == ()

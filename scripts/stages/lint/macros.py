@@ -56,11 +56,17 @@ def defined_in(text: str) -> set[str]:
     return names
 
 
+_TIKZ_LIBRARIES = re.compile(r"\\usetikzlibrary\s*\{([^}]*)\}")
+
+
 def loaded_by(text: str) -> tuple[list[str], list[str]]:
-    """(files, classes) that a LaTeX file loads: packages as name.sty, and files it \\inputs by full name."""
+    """(files, classes) that a LaTeX file loads: packages as name.sty, TikZ libraries as
+    tikzlibraryname.code.tex (\\spy comes from `spy`), and files it \\inputs by full name."""
     packages = [name.strip() for group in _PACKAGES.findall(text) for name in group.split(",") if name.strip()]
+    libraries = [name.strip() for group in _TIKZ_LIBRARIES.findall(text) for name in group.split(",") if name.strip()]
     classes = [name.strip() for name in _CLASS.findall(text) if name.strip()]
-    return [f"{name}.sty" for name in packages] + _INPUT.findall(text), classes
+    files = [f"{name}.sty" for name in packages] + [f"tikzlibrary{name}.code.tex" for name in libraries]
+    return files + _INPUT.findall(text), classes
 
 
 def _uncommented(text: str) -> str:
@@ -121,8 +127,13 @@ def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> tupl
     seen: set[str] = set()
     files: list[list] = []
     asked = [*KERNEL, *(f"{c}.cls" for c in classes), *packages]
-    missing = tuple(sorted(set(asked) - set(kpsewhich(tuple(sorted(set(asked)))))))
-    wanted = asked
+    found = kpsewhich(tuple(sorted(set(asked))))
+    # \usetikzlibrary{arrows.meta} reads pgflibraryarrows.meta.code.tex when there is no tikzlibrary file
+    twins = {name: "pgf" + name.removeprefix("tikz") for name in asked if name.startswith("tikzlibrary")}
+    twins = {name: twin for name, twin in twins.items() if name not in found}
+    found_twins = kpsewhich(tuple(sorted(twins.values())))
+    missing = tuple(sorted(n for n in set(asked) - set(found) if twins.get(n) not in found_twins))
+    wanted = asked + list(found_twins)
     while wanted:
         batch = tuple(sorted(set(wanted) - seen))
         seen |= set(batch)
