@@ -346,3 +346,16 @@ def test_tikz_libraries_are_read_tikz_or_pgf(tmp_path):
     known = known_macros(paper, [], {})
     assert "spy" in known.names
     assert known.not_installed == ()
+
+
+def test_an_error_in_the_last_paragraph_is_one_problem_there(tmp_path):
+    """Whether or not the file ends with \\\\ (END_GUARD), an unclosed $ in its last paragraph is one P001 and
+    the paragraphs before it are read once; a \\section left at the very end still lacks its argument."""
+    path = tmp_path / "s.tex"
+    for ending in ("", " \\\\"):
+        path.write_text(f"First paragraph \\cite{{a}}.\n\nSecond paragraph $x+1{ending}\n", encoding="utf-8")
+        source = read_source(path, tmp_path)
+        assert [p.code for p in source.problems] == ["P001"], ending
+        assert [p.text for p in source.paragraphs] == ["First paragraph .", "Second paragraph"], ending
+    path.write_text("Text.\n\\section\n", encoding="utf-8")
+    assert [p.code for p in read_source(path, tmp_path).problems] == ["P001"]

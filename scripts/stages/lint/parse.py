@@ -354,6 +354,8 @@ def _culprit(text: str, err: LatexWalkerParseError) -> tuple[int, Problem]:
         (start := unclosed_environment(text, env[1])) is not None
     ):
         return start, Problem(*line_and_column(text, start), "P001", f"\\begin{{{env[1]}}} is never ended")
+    if isinstance(position, int) and position > len(text):  # in END_GUARD, after the file: at its end
+        return len(text), Problem(*line_and_column(text, len(text)), "P001", f"{message} (unbalanced braces?)")
     position = position if isinstance(position, int) and 0 <= position <= len(text) else 0
     line = err.lineno or text.count("\n", 0, position) + 1
     return position, Problem(line, (err.colno or 0) + 1, "P001", f"{message} (unbalanced braces?)")
@@ -388,8 +390,10 @@ def _alone(text: str, start: int, end: int) -> list:
 
 # pylatexenc fails on a macro with only optional arguments at the very end of its input ("End of input while
 # parsing arguments of macro \\"), which is valid in a section file: a chapter that ends with \\ goes on in
-# the next file. A \relax after the end gives it something to stop at; its node is dropped.
+# the next file. For a text that ends so, a \relax after the end gives it something to stop at; its node is
+# dropped. (Only then: a \section or \textbf at the very end still lacks its argument.)
 END_GUARD = "\n\\relax"
+ENDS_WITH_LINE_BREAK = re.compile(r"\\\\\*?\s*$")
 
 
 def _without_guard(nodes: list, end: int) -> list:
@@ -408,7 +412,8 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
     rest = text
     for attempt in range(most_errors):
         try:
-            nodes, _, _ = _walker(rest + END_GUARD, tolerant=False).get_latex_nodes()
+            guard = END_GUARD if ENDS_WITH_LINE_BREAK.search(rest) else ""
+            nodes, _, _ = _walker(rest + guard, tolerant=False).get_latex_nodes()
             nodes = _without_guard(nodes, len(rest))
             break
         except LatexWalkerParseError as err:
