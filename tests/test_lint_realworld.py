@@ -13,7 +13,7 @@ import yaml
 from scripts.common import ROOT
 from scripts.stages.lint.__main__ import run_lint
 from scripts.stages.lint.bibliography import data_model, missing_fields, parse_bib
-from scripts.stages.lint.macros import defined_in, known_macros
+from scripts.stages.lint.macros import defined_in, known_macros, paper_files
 from scripts.stages.lint.parse import mask_skipped, read_source
 from scripts.stages.metadata import load_metadata
 
@@ -359,3 +359,13 @@ def test_an_error_in_the_last_paragraph_is_one_problem_there(tmp_path):
         assert [p.text for p in source.paragraphs] == ["First paragraph .", "Second paragraph"], ending
     path.write_text("Text.\n\\section\n", encoding="utf-8")
     assert [p.code for p in read_source(path, tmp_path).problems] == ["P001"]
+
+
+def test_a_preamble_input_cycle_is_read_once(tmp_path):
+    """paper/c.tex inputs sub/b, and paper/sub/b.tex inputs ../sub/b (itself, spelled otherwise)."""
+    paper = tmp_path / "paper"
+    (paper / "sub").mkdir(parents=True)
+    (paper / "c.tex").write_text("\\input{sub/b}\n", encoding="utf-8")
+    (paper / "sub/b.tex").write_text("\\newcommand{\\once}{1}\\input{../sub/b}\n", encoding="utf-8")
+    files = paper_files(paper)
+    assert len({path.resolve() for path in files}) == len(files) == 2

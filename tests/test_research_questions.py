@@ -315,7 +315,7 @@ def test_a_question_the_paper_never_names_while_it_names_the_others_is_not_addre
     findings, coverage = check_three(tmp_path, NAMED_RESULTS)
     r002 = [f for f in findings if f.code == "R002"]
     assert [f.message.split()[0] for f in r002] == ["RQ3"]
-    assert "names its other questions where it answers them, never RQ3" in r002[0].message
+    assert "they name RQ1, RQ2 where they answer them, never RQ3" in r002[0].message
     assert "results.tex:6" in r002[0].message  # the best sentence is still shown
     assert set(verdicts(coverage, "RQ3").values()) == {research_questions.NONE}
     assert verdicts(coverage, "RQ1")["results"] == research_questions.EVIDENCE
@@ -327,6 +327,44 @@ def test_a_question_the_paper_never_names_while_it_names_the_others_is_not_addre
     findings, coverage = check_three(tmp_path, NAMED_RESULTS + "\\addresses{RQ3}\n")
     assert not [f for f in findings if f.code == "R002"]
     assert verdicts(coverage, "RQ3")["results"] == research_questions.MARKER
+
+
+def test_only_the_answer_sections_set_the_naming_convention(tmp_path):
+    """Questions named in passing outside the answer sections ("RQ1 and RQ2 build on ...") set no convention."""
+    lint = {**LINT, "similarity": {**LINT["similarity"]}}
+    sources = {}
+    texts = {
+        "questions": THREE_QUESTIONS,
+        "method": "RQ1 and RQ2 build on the archives we read.\n",
+        "results": NAMED_RESULTS.replace("\\subsection{RQ1: Neutrality}", "").replace("\\subsection{RQ2: Tariffs}", ""),
+        "conclusion": "Done here.\n",
+    }
+    for sid, text in texts.items():
+        (tmp_path / f"{sid}.tex").write_text(text, encoding="utf-8")
+        sources[sid] = read_source(tmp_path / f"{sid}.tex")
+    findings, _ = research_questions.check({"lint": lint}, sources)
+    assert not [f for f in findings if f.code == "R002"]
+
+
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ("RQ1--RQ3 are answered in Section 5.", ("RQ1", "RQ2", "RQ3")),
+        ("For RQ~2 the answer is yes.", ("RQ2",)),
+        ("Research Question~2: tariffs.", ("RQ2",)),
+        ("This answers research questions 1 and 3.", ("RQ1", "RQ3")),
+        ("RQs 1 and 2 are answered below.", ("RQ1", "RQ2")),
+        ("See \\cref{rq:neutral,rq:tariffs}.", ("RQ1", "RQ2")),
+        ("RQ7 is not one of ours.", ()),
+    ],
+)
+def test_the_forms_that_name_questions(text, named):
+    questions = [
+        {"id": "RQ1", "label": "rq:neutral"},
+        {"id": "RQ2", "label": "rq:tariffs"},
+        {"id": "RQ3", "label": ""},
+    ]
+    assert research_questions.named_questions(text, questions) == named
 
 
 def test_a_paper_that_names_fewer_than_two_questions_has_no_naming_convention(tmp_path):

@@ -258,6 +258,7 @@ def row(name: str, thresholds: str, result: Result) -> str:
 
 # Steps of the check that the evaluation switches off one after the other, to show what each adds.
 ABLATIONS = {
+    "without attribution": {"ATTRIBUTION": 0.0},
     "without the naming convention": {"naming": False},
     "without the naming convention nor topic sections": {"naming": False, "TOPIC_SECTIONS": False},
     "without the naming convention, topic sections and the question-first step": {

@@ -175,11 +175,13 @@ def paper_files(paper_dir: Path) -> list[Path]:
     if not paper_dir.is_dir():
         return []
     found = sorted(p for pattern in ("*.sty", "*.cls", "*.tex") for p in paper_dir.glob(pattern) if p.is_file())
-    for path in found:  # grows as inputs are found; each file once
+    seen = {path.resolve() for path in found}
+    for path in found:  # grows as inputs are found; each file once, however its path is spelled
         text = _uncommented(path.read_text(encoding="utf-8", errors="replace"))
         for name in _OWN_INPUT.findall(text):
             target = resolve_include(name, path, paper_dir.parent)
-            if target is not None and target not in found:
+            if target is not None and target.resolve() not in seen:
+                seen.add(target.resolve())
                 found.append(target)
     return found
 
