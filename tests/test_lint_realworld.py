@@ -369,3 +369,16 @@ def test_a_preamble_input_cycle_is_read_once(tmp_path):
     (paper / "sub/b.tex").write_text("\\newcommand{\\once}{1}\\input{../sub/b}\n", encoding="utf-8")
     files = paper_files(paper)
     assert len({path.resolve() for path in files}) == len(files) == 2
+
+
+@needs_tex
+def test_the_papers_own_packages_in_its_folders_are_read(tmp_path):
+    """\\usepackage{customizations/custom} loads paper/customizations/custom.sty (TeX finds it through
+    TEXINPUTS=./paper:): its macros are the paper's, and it is not reported as not installed."""
+    paper = tmp_path / "paper"
+    (paper / "customizations").mkdir(parents=True)
+    (paper / "preamble.tex").write_text("\\usepackage{customizations/custom}\n", encoding="utf-8")
+    (paper / "customizations/custom.sty").write_text("\\newcommand{\\rqref}[1]{RQ#1}\n", encoding="utf-8")
+    known = known_macros(paper, [], {})
+    assert "rqref" in known.names
+    assert known.not_installed == ()

@@ -62,7 +62,7 @@ _TIKZ_LIBRARIES = re.compile(r"\\usetikzlibrary\s*\{([^}]*)\}")
 def loaded_by(text: str) -> tuple[list[str], list[str]]:
     """(files, classes) that a LaTeX file loads: packages as name.sty, TikZ libraries as
     tikzlibraryname.code.tex (\\spy comes from `spy`), and files it \\inputs by full name."""
-    packages = [name.strip() for group in _PACKAGES.findall(text) for name in group.split(",") if name.strip()]
+    packages = package_names(text)
     libraries = [name.strip() for group in _TIKZ_LIBRARIES.findall(text) for name in group.split(",") if name.strip()]
     classes = [name.strip() for name in _CLASS.findall(text) if name.strip()]
     files = [f"{name}.sty" for name in packages] + [f"tikzlibrary{name}.code.tex" for name in libraries]
@@ -178,12 +178,20 @@ def paper_files(paper_dir: Path) -> list[Path]:
     seen = {path.resolve() for path in found}
     for path in found:  # grows as inputs are found; each file once, however its path is spelled
         text = _uncommented(path.read_text(encoding="utf-8", errors="replace"))
-        for name in _OWN_INPUT.findall(text):
+        inputs = _OWN_INPUT.findall(text)
+        # the paper's own packages in its folders: \usepackage{customizations/custom} (TeX finds them there)
+        inputs += [f"{name}.sty" for name in package_names(text) if "/" in name]
+        for name in inputs:
             target = resolve_include(name, path, paper_dir.parent)
             if target is not None and target.resolve() not in seen:
                 seen.add(target.resolve())
                 found.append(target)
     return found
+
+
+def package_names(text: str) -> list[str]:
+    """The packages a file loads, by the names it gives them (a path for the paper's own: customizations/custom)."""
+    return [name.strip() for group in _PACKAGES.findall(text) for name in group.split(",") if name.strip()]
 
 
 @dataclass(frozen=True)
@@ -199,7 +207,8 @@ def known_macros(paper_dir: Path, section_texts: Iterable[str], settings: dict) 
     """All macro names the paper may use: TeX Live's for the class and packages it loads, its own files' and
     section files' definitions, `lint.packages` (packages loaded by a preamble that is not in the folder)
     and `lint.known_macros`."""
-    texts = [_uncommented(p.read_text(encoding="utf-8", errors="replace")) for p in paper_files(paper_dir)]
+    own_files = paper_files(paper_dir)
+    texts = [_uncommented(p.read_text(encoding="utf-8", errors="replace")) for p in own_files]
     texts += [_uncommented(text) for text in section_texts]
     packages: list[str] = [f"{name}.sty" for name in settings.get("packages", [])]
     classes = ["article"]  # the class of a paper whose preamble is not in the folder
@@ -211,5 +220,6 @@ def known_macros(paper_dir: Path, section_texts: Iterable[str], settings: dict) 
         own |= defined_in(text)
     extra = {name.lstrip("\\") for name in settings.get("known_macros", [])}
     names, missing = tex_live_macros(tuple(sorted(set(packages))), tuple(sorted(set(classes))))
-    local = {path.name for path in paper_files(paper_dir)}
+    local = {path.name for path in own_files}
+    local |= {path.relative_to(paper_dir).as_posix() for path in own_files if path.is_relative_to(paper_dir)}
     return KnownMacros(names | own | extra, tuple(name for name in missing if name not in local))
