@@ -123,6 +123,10 @@ class TestDataEdits:
         check_incremental_equals_clean(built_project, copy_built, tmp_path, edit)
 
 
+def test_the_expected_reruns_are_for_edits_that_exist():
+    assert RERUNS.keys() <= EDITS.keys()
+
+
 def test_every_edit_is_tested_once():
     classes = (TestMetadataEdits, TestSourceEdits, TestDataEdits)
     tested = [

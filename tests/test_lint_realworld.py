@@ -57,6 +57,7 @@ def test_kernel_macros_and_escapes_are_never_unknown(tmp_path):
         r"10\% \& \_ \# \$ \{ \} a\\b \, \; \! \- \/ \par \centering \caption{c} \hline \em \paragraph{p} \quad"
         r" \qquad \iffalse x\fi \section{s} \textbf{b} \emph{e} \footnote{f} \label{l} \noindent \vspace{1pt}"
         r" \newline \linewidth \ldots \LaTeX \small \bf \it \maketitle \item \relax \hbox{h} \today"
+        r" \looseness=-1 \pdfstrcmp{a}{b}"
     )
     (folder / "paper/sections/04-discussion.tex").write_text(kernel + "\n", encoding="utf-8")
     findings, _ = lint_folder(folder)

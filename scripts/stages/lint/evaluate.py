@@ -358,7 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folders = args.corpus or [CORPUS]
     if args.paper:  # only the papers asked for are read
-        papers = [load_paper(f / slug) for f in folders for slug in args.paper if (f / slug / "truth.yaml").is_file()]
+        slugs = dict.fromkeys(args.paper)  # each once, in the order given
+        papers = [load_paper(f / slug) for f in folders for slug in slugs if (f / slug / "truth.yaml").is_file()]
         if not papers:
             listed = ", ".join(str(folder) for folder in folders)
             raise UserError("--paper", f"no corpus paper named {', '.join(args.paper)}", f"a folder in {listed}")

@@ -94,6 +94,10 @@ def kpsewhich(names: tuple[str, ...]) -> dict[str, Path]:
 # The format's source and the font files it reads; and size10.clo: every class defines the size commands
 # (\small, \footnotesize ...), the standard ones by \input{size1\@ptsize.clo}, a name not followed here.
 KERNEL = ("latex.ltx", "fonttext.ltx", "fontmath.ltx", "size10.clo")
+# Every primitive of TeX, e-TeX and pdfTeX (\looseness, \pdfstrcmp ...), as expl3 renames them: a list that
+# latex.ltx, which uses only some, lacks.
+PRIMITIVES = "expl3-code.tex"
+_PRIMITIVE = re.compile(r"\\__kernel_primitive:NN\s*\\([A-Za-z]+)")
 CACHE = ROOT / "build" / ".cache" / "lint-macros"  # one JSON file per set of packages and classes
 
 
@@ -126,6 +130,9 @@ def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> tupl
     names: set[str] = set()
     seen: set[str] = set()
     files: list[list] = []
+    for path in kpsewhich((PRIMITIVES,)).values():  # TeX's primitives, as expl3 lists them
+        files.append(_stamp(path))
+        names |= set(_PRIMITIVE.findall(path.read_text(encoding="latin-1")))
     asked = [*KERNEL, *(f"{c}.cls" for c in classes), *packages]
     found = kpsewhich(tuple(sorted(set(asked))))
     # \usetikzlibrary{arrows.meta} reads pgflibraryarrows.meta.code.tex when there is no tikzlibrary file

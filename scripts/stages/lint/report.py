@@ -71,10 +71,11 @@ def to_markdown(findings: list[Finding], coverage: Coverage, similarity: dict[st
             + ("; a finding under a heading that names the question, three times." if similarity["structure"] else ".")
             + f" Once an answer section addresses a question, the other answer sections need "
             f"{similarity['other_answer_sections']} × {similarity['addressed']}, and so does a section whose "
-            "title names the question's own topic (of its half-weighed score)."
+            "title names the question's own topic (of its half-weighed score). A sentence clearly closer to "
+            "another question of the paper is that question's evidence."
             + (
-                ' When the paper names at least half of its questions where it answers them ("RQ2: ..."), a '
-                "question it never names is addressed by a marker only."
+                " When the answer sections name at least two of the paper's questions, and at least half of them "
+                '("RQ2: ..."), a question they never name is addressed by a marker only.'
                 if similarity["naming"]
                 else ""
             ),
