@@ -313,6 +313,8 @@ def test_a_section_that_ends_with_a_line_break_parses(tmp_path):
     assert (source.problems, [p.text for p in source.paragraphs]) == ([], ["Last line of the chapter."])
     path.write_text("Last line of the chapter.\\\\", encoding="utf-8")
     assert read_source(path, tmp_path).problems == []
+    path.write_text("Last line of the chapter.\\\\\n% the next chapter follows\n", encoding="utf-8")
+    assert read_source(path, tmp_path).problems == []
 
 
 def test_natbib_citation_aliases_are_citations(tmp_path):

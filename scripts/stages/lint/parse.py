@@ -393,7 +393,7 @@ def _alone(text: str, start: int, end: int) -> list:
 # the next file. For a text that ends so, a \relax after the end gives it something to stop at; its node is
 # dropped. (Only then: a \section or \textbf at the very end still lacks its argument.)
 END_GUARD = "\n\\relax"
-ENDS_WITH_LINE_BREAK = re.compile(r"\\\\\*?\s*$")
+ENDS_WITH_LINE_BREAK = re.compile(r"\\\\\*?(?:\s|(?<!\\)%[^\n]*)*$")  # comments after it too
 
 
 def _without_guard(nodes: list, end: int) -> list:
