@@ -516,3 +516,20 @@ def test_sentences_carry_their_own_line_across_the_corpus(corpus):
             right += first_word in " ".join(lines[sentence.line - 1 : sentence.line + 1])
             total += 1
     assert right >= 0.99 * total, (right, total)
+
+
+def test_an_answer_label_of_the_papers_own_is_a_marker(tmp_path):
+    """ "Answer to RQ2: ..." (here in a box, whose width is no text) says where RQ2 is answered, as
+    \\addresses{RQ2} would; the sentence after such a label answers, it does not restate."""
+    results = (
+        "\\noindent\\fbox{\\begin{minipage}{0.47\\textwidth}\n"
+        "\\textbf{Answer to RQ2}: \\textit{Exports fell by a third in the first year.}\n"
+        "\\end{minipage}}\n"
+    )
+    _, coverage = check(tmp_path, {"results": results, "conclusion": "Rainfall varied by month.\n"})
+    assert verdicts(coverage, "RQ2")["results"] == research_questions.MARKER
+    top = coverage.matches["RQ2"]["results"][0]
+    assert (top["line"], top["sentence"]) == (2, "Answer to RQ2: Exports fell by a third in the first year.")
+    terms = [set(similarity.terms("How do tariffs change grain exports of landlocked states?"))]
+    assert research_questions.exclusion(top["sentence"], False, terms) is None
+    assert research_questions.exclusion("RQ2 asks how tariffs change grain exports.", False, terms)

@@ -19,7 +19,7 @@ from pylatexenc.latexwalker import (
     LatexWalkerParseError,
     get_default_latex_context_db,
 )
-from pylatexenc.macrospec import LatexContextDb, MacroSpec
+from pylatexenc.macrospec import LatexContextDb, MacroSpec, std_environment
 
 from scripts.stages.lint.macros import resolve_include
 
@@ -68,6 +68,19 @@ class _NoSpecialsContext(LatexContextDb):
         return None
 
 
+# Environments whose arguments are layout, not text (pylatexenc does not know them, and would leave
+# "0.47" of \begin{minipage}{0.47\textwidth} at the start of the first sentence).
+LAYOUT_ENVIRONMENTS = {
+    "minipage": "[[[{",
+    "multicols": "{",
+    "multicols*": "{",
+    "wrapfigure": "[{[{",
+    "wraptable": "[{[{",
+    "adjustbox": "{",
+    "tcolorbox": "[",
+}
+
+
 @cache
 def latex_context() -> LatexContextDb:
     """pylatexenc's macros and environments plus this project's, in one category (looked up per macro)."""
@@ -79,6 +92,7 @@ def latex_context() -> LatexContextDb:
         for category in reversed(default.category_list)
         for spec in default.d[category]["environments"].values()
     }
+    environments |= {name: std_environment(name, spec) for name, spec in LAYOUT_ENVIRONMENTS.items()}
     context = _NoSpecialsContext()
     context.add_context_category("lint", macros=macros.values(), environments=environments.values())
     return context

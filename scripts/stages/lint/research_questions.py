@@ -75,6 +75,25 @@ NAMES_A_QUESTION = re.compile(
     r"|\bquestions?\s+\d+\b",
     re.IGNORECASE,
 )
+# A label that files the sentence as a question's answer ("Answer to RQ1: ...", "RQ1: Our evaluation shows ...",
+# "{\bf RQ2.} ..."): the sentence after it answers, it does not restate (a question after it still asks one).
+ANSWER_LABEL = re.compile(
+    r"^\W*(?:answer\s+(?:to|for)\s+)?(?:RQ\s*-?\s*\d+[a-z]?|research\s+question\s+\d+)\s*[:.)]\s+(?=\S)",
+    re.IGNORECASE,
+)
+FLOAT = "caption, heading or float"
+ANSWER_WORDS = re.compile(r"^\W*answers?\s+(?:to|for)\b", re.IGNORECASE)
+
+
+def labelled_answer(text: str, questions: Sequence[dict[str, Any]]) -> tuple[str, ...]:
+    """The questions a sentence says it answers with a label of its own: "Answer to RQ2: ..." (the word
+    "answer", then the questions its label names)."""
+    label = ANSWER_LABEL.match(text)
+    if not label or not ANSWER_WORDS.match(text):
+        return ()
+    return named_questions(label.group(), questions)
+
+
 # The authors saying what they did not do, or leave for later: such a sentence shows the opposite of
 # an answer, however many words it shares with the question ("We did not compare with X").
 AUTHORS_DID_NOT = re.compile(
@@ -309,12 +328,12 @@ def near_copy(sentence_terms: set[str], question_terms: list[set[str]]) -> bool:
 def exclusion(text: str, in_float: bool, question_terms: list[set[str]]) -> str | None:
     """Why a sentence is no evidence of an answer, or None."""
     if in_float:
-        return "caption, heading or float"
+        return FLOAT
     if len(PROSE_WORD.findall(text)) < MIN_WORDS:
         return "fragment"
     if text.rstrip("'\"”’)] ").endswith("?"):
         return "asks a question"
-    if NAMES_A_QUESTION.search(text):
+    if NAMES_A_QUESTION.search(ANSWER_LABEL.sub("", text, count=1)):
         return "names a research question"
     if AUTHORS_DID_NOT.search(text):
         return "says what the authors did not do"
@@ -635,6 +654,11 @@ def best_matches(
                 {"file": p.path or sources[sid].path, "line": p.line, "score": 1.0, "marker": True, "sentence": p.text}
                 for p in sources[sid].paragraphs
                 if question["id"] in p.addresses
+            ]
+            marked += [  # the paper's own "Answer to RQ2: ..." is a marker in words, whatever the sentence says
+                {"file": s.file, "line": s.line, "score": 1.0, "marker": True, "sentence": s.text}
+                for s in sentences
+                if s.section == sid and s.excluded != FLOAT and question["id"] in labelled_answer(s.text, questions)
             ]
             scored = sorted(
                 (
