@@ -15,7 +15,7 @@ import yaml
 CORPUS = Path(__file__).parent / "real_papers"
 PAPERS = sorted(p for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else []
 ADDED_MARKER = "% added for the lint corpus: the paper never answers this question"
-OPEN_LICENCES = re.compile(r"\b(CC BY(-SA)? \d\.\d|CC0|MIT License|MIT|Unlicense|GPL-3\.0|MPL-2\.0)\b")
+OPEN_LICENCES = re.compile(r"\b(CC BY(-SA)? \d\.\d|CC0|MIT License|MIT|Unlicense|GPL-3\.0|MPL-2\.0|Apache-2\.0)\b")
 INPUT = re.compile(r"\\(?:input|include)\{([^}]+)\}")
 LIST_TOKEN = re.compile(r"\\(begin|end)\{(enumerate|itemize|description)\}|\\item\b")
 
