@@ -26,6 +26,7 @@ from pathlib import Path
 
 from scripts.commands.archive import archive_name
 from scripts.common import ROOT, UserError, atomic_write_bytes, atomic_write_text, load_yaml, run_main
+from scripts.stages.compile import ANOTHER_RUN
 from scripts.stages.metadata import METADATA
 
 BUILT_TEX = Path("build/tex/paper.tex")
@@ -37,7 +38,6 @@ PAPER_FIGURE = re.compile(r"\\PaperFigure\{([^}]+)\}")
 PROJECT_ONLY = re.compile(r"\\addresses\{[^}]*\}[ \t]*")  # the lint's marker; typesets nothing
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold: no build time in the bundle
 A4_POINTS = (595.276, 841.89)
-RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed|Please rerun LaTeX")
 
 
 def read_source(root: Path, name: str) -> str:
@@ -113,7 +113,7 @@ def compile_plainly(folder: Path, max_runs: int = 4) -> int | None:
             raise UserError(
                 "paper.tex (in the bundle)", f"plain pdflatex failed: {error}", "see build/logs/submission.log"
             )
-        if not RERUN.search(log):
+        if not ANOTHER_RUN.search(log):
             return run
     return None
 

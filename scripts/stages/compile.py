@@ -218,7 +218,9 @@ def overlong_line(limit: int, sections: Path = SECTIONS) -> str | None:
     return None
 
 
-ANOTHER_RUN = re.compile(r"Please rerun LaTeX|Please \(re\)run Biber|Rerun to get [a-z -]+right")
+# What a TeX log says when it wants another run (biblatex; the kernel's "Label(s) may have changed. Rerun to get
+# cross-references right"; hyperref's outlines): the compile step's settled check and the submission's plain runs.
+ANOTHER_RUN = re.compile(r"Please rerun LaTeX|Please \(re\)run Biber|Rerun to get [a-z\s-]+right")
 
 
 def check_log(log_text: str, bibliography: str) -> None:
