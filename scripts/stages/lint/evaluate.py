@@ -107,11 +107,9 @@ def best_scores(paper: Paper, method: str, structure: bool = True, naming: bool 
     section = paper.sources[paper.lint["research_questions_section"]]
     questions = rq.questions_of(section)
     given = paper.lint.get("similarity") or {}
-    settings = {**paper.lint, "similarity": {**given, "method": method, "structure": structure}}
+    settings = {**paper.lint, "similarity": {**given, "method": method, "structure": structure, "naming": naming}}
     matches = rq.best_matches(questions, paper.sources, settings, similarity.scorer(method), titles=paper.titles)
     topics = rq.topic_sections(questions, paper.titles, settings)
-    named = rq.named_questions_by_section(questions, paper.sources, settings)
-    unnamed = rq.unnamed_questions(questions, named) if naming else frozenset()
     found = []
     for question in questions:
         truth = paper.truth.get(question["id"], {})
@@ -130,7 +128,7 @@ def best_scores(paper: Paper, method: str, structure: bool = True, naming: bool 
                     top["sentence"] if top else "",
                     f"{top['file']}:{top['line']}" if top else "",
                     sid in topics[question["id"]],
-                    question["id"] in unnamed,
+                    bool(top and top["named_instead"]),  # best_matches decided it breaks the naming convention
                 )
             )
     return found
