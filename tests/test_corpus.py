@@ -9,11 +9,13 @@ the last good PDF and figures left byte-identical. After the corpus, one build m
 """
 
 import contextlib
+import functools
 import io
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -150,7 +152,14 @@ class CompileFailed(Exception):
 STAGES = {"inputs": inputs_stage, "data": data_stage_run, "assemble": assemble_stage, "compile": compile_stage}
 
 
-def run_stage(stage: str, project: Path, timeout_seconds: int | None = None) -> tuple[int, str]:
+def stage_of(case: dict) -> Callable[[Path], None]:
+    """The stage that catches a case, with the case's own time limit for the compile stage if it gives one."""
+    if "timeout_seconds" in case:
+        return functools.partial(compile_stage, timeout_seconds=case["timeout_seconds"])
+    return STAGES[case["stage"]]
+
+
+def run_stage(stage: Callable[[Path], None], project: Path) -> tuple[int, str]:
     """(exit status, what the user sees) of one stage on the project."""
     _yaml_tree.cache_clear()  # the metadata changed on disk since the last case
     shown = io.StringIO()
@@ -158,10 +167,7 @@ def run_stage(stage: str, project: Path, timeout_seconds: int | None = None) -> 
     os.chdir(project)
     try:
         with contextlib.redirect_stdout(shown), contextlib.redirect_stderr(shown):
-            if timeout_seconds:
-                compile_stage(project, timeout_seconds)
-            else:
-                STAGES[stage](project)
+            stage(project)
         return 0, shown.getvalue()
     except UserError as err:
         return 1, f"{err}\n"
@@ -207,7 +213,7 @@ def test_broken_input_at_its_stage(project, pristine_pdf, name):
     saved = snapshot(project, AT_STAGE)
     try:
         break_inputs(case, project)
-        status, shown = run_stage(case["stage"], project, case.get("timeout_seconds"))
+        status, shown = run_stage(stage_of(case), project)
         check_leaks(case, shown, project)
     finally:
         restore(project, saved, AT_STAGE)
