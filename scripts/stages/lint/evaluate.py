@@ -109,7 +109,6 @@ def best_scores(paper: Paper, method: str, structure: bool = True, naming: bool 
     given = paper.lint.get("similarity") or {}
     settings = {**paper.lint, "similarity": {**given, "method": method, "structure": structure, "naming": naming}}
     matches = rq.best_matches(questions, paper.sources, settings, similarity.scorer(method), titles=paper.titles)
-    topics = rq.topic_sections(questions, paper.titles, settings)
     found = []
     for question in questions:
         truth = paper.truth.get(question["id"], {})
@@ -127,8 +126,8 @@ def best_scores(paper: Paper, method: str, structure: bool = True, naming: bool 
                     sid in paper.lint["answer_sections"],
                     top["sentence"] if top else "",
                     f"{top['file']}:{top['line']}" if top else "",
-                    sid in topics[question["id"]],
-                    bool(top and top["named_instead"]),  # best_matches decided it breaks the naming convention
+                    bool(top and top["topic_section"]),  # as best_matches decided: titled by the question's topic
+                    bool(top and top["named_instead"]),  # and breaking the naming convention
                 )
             )
     return found

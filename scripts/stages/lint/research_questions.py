@@ -678,6 +678,7 @@ def best_matches(
             if tops[sid]:
                 tops[sid]["verdict"] = decided
                 tops[sid]["named_instead"] = named_ids if breaks_naming else []
+                tops[sid]["topic_section"] = sid in topics[question["id"]]
     return matches
 
 
