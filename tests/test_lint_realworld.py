@@ -150,6 +150,20 @@ def test_natbib_and_biblatex_citations_are_seen(tmp_path):
     assert {"citep", "citet", "citeauthor", "citeyear", "cites"} <= cited
 
 
+@needs_tex
+def test_a_citation_of_an_ids_alias_cites_its_entry(tmp_path):
+    # biblatex's `ids` field: other keys the entry may be cited by (Language Science Press books use it).
+    folder = copy_fixture(tmp_path)
+    bib = folder / "paper/references.bib"
+    bib.write_text(bib.read_text().replace("@online{uncited,", "@online{uncited,\n  ids = {www2020, web:2020},"))
+    results = folder / "paper/sections/03-results.tex"
+    results.write_text(results.read_text().replace("\\nocite{*}", "\\parencite{web:2020} \\cite{www2021}"))
+    findings, _ = lint_folder(folder)
+    assert sorted((f.code, f.message) for f in findings if f.code.startswith("C")) == [
+        ("C001", "citation key 'www2021' is not in paper/references.bib"),  # no entry has this alias
+    ]
+
+
 @needs_biber
 def test_biblatex_data_model_date_journaltitle_crossref_and_online():
     text = (FIXTURE / "paper/references.bib").read_text(encoding="utf-8")

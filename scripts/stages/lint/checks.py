@@ -242,6 +242,16 @@ def with_parents(keys: set[str], entries: list[Entry]) -> set[str]:
     return used
 
 
+def key_aliases(entries: list[Entry]) -> dict[str, str]:
+    """biblatex's `ids` field: other keys an entry may be cited by (lower-case alias -> its entry's key)."""
+    return {
+        alias.strip().lower(): entry.key.lower()
+        for entry in entries
+        for alias in entry.raw.fields.get("ids", "").split(",")
+        if alias.strip()
+    }
+
+
 def entry_identity(entry: Entry) -> str:
     fields = entry.raw.fields
     doi = fields.get("doi", "").lower().strip()
@@ -263,13 +273,14 @@ def citations(sources: dict[str, Source], bib_path: Path, shown_path: str) -> li
                 found.append(finding("C007", paragraph.path or source.path, paragraph.line, message))
     if entries is None:
         return found
-    known = {entry.key.lower() for entry in entries}
+    aliases = key_aliases(entries)  # a citation of an alias is one of its entry (biber resolves it)
+    known = {entry.key.lower() for entry in entries} | aliases.keys()
     found += [
         finding("C001", path, line, f"citation key '{key}' is not in {shown_path}", col)
         for key, path, line, col in cited
         if key != "*" and key.lower() not in known
     ]
-    cited_set = with_parents({key.lower() for key, *_ in cited}, entries)
+    cited_set = with_parents({aliases.get(key.lower(), key.lower()) for key, *_ in cited}, entries)
     model = data_model()
     lacking: dict[str, list[str]] = {}
     for lacking_entry, what in missing_fields(entries, model) if model else []:
