@@ -260,6 +260,22 @@ def test_several_lists_in_the_research_questions_section(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("environment", ["description", "compactenum", "enumerate*"])
+def test_questions_listed_in_any_kind_of_list_are_read(tmp_path, environment):
+    # A description list, "\\item[RQ 1.] How ...?", as in a Language Science Press chapter of the corpus.
+    path = tmp_path / "questions.tex"
+    path.write_text(
+        f"We ask:\n\\begin{{{environment}}}\n  \\item[RQ 1.] How often do tests fail?\n"
+        f"  \\item[RQ 2.] Which causes make tests flaky?\n\\end{{{environment}}}\n"
+    )
+    source = read_source(path, tmp_path)
+    assert [(line, text) for line, text, _ in source.items] == [
+        (3, "How often do tests fail?"),
+        (4, "Which causes make tests flaky?"),
+    ]
+    assert source.lists == 1
+
+
 @needs_tex
 def test_root_lints_another_folder_from_the_command_line(tmp_path):
     folder = copy_fixture(tmp_path)

@@ -125,7 +125,7 @@ def settings(metadata: dict[str, Any], sources: dict[str, Source], meta: Path = 
     if questions is not None and questions.lists > 1:
         message = (
             f"the Research Questions section holds {questions.lists} lists; only the first is read as the "
-            "questions: merge them into one itemize/enumerate list"
+            "questions: merge them into one list"
         )
         where = questions.items_path or questions.path
         found.append(finding("S002", where, questions.items[0][0] if questions.items else 1, message))

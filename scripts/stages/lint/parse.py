@@ -136,7 +136,7 @@ class Source:
     paragraphs: list[Paragraph]
     problems: list[Problem]
     items: list[tuple[int, str, str | None]]  # (line, plain text, \label) of each \item of the first list
-    lists: int = 0  # itemize/enumerate lists that are not inside another list
+    lists: int = 0  # lists (LISTS) that are not inside another list
     items_path: str = ""  # the file the items are in (an included file when the list is there)
     included: list[Source] = field(default_factory=list)
 
@@ -500,10 +500,24 @@ def paragraphs_of(nodes, walker: LatexWalker) -> list[Paragraph]:
     return found
 
 
+# The lists whose \\items can state research questions: LaTeX's own, enumitem's inline (starred) ones and
+# paralist's ("\\begin{description} \\item[RQ 1.] How ...?").
+LISTS = frozenset(f"{name}{star}" for name in ("itemize", "enumerate", "description") for star in ("", "*")) | {
+    "compactitem",
+    "compactenum",
+    "compactdesc",
+    "asparaitem",
+    "asparaenum",
+    "asparadesc",
+    "inparaitem",
+    "inparaenum",
+}
+
+
 def items_of(nodes, walker: LatexWalker) -> list[tuple[int, str, str | None]]:
-    """Each \\item of the first itemize/enumerate list: (line, plain text, label or None)."""
+    """Each \\item of the first list (LISTS): (line, plain text, label or None)."""
     for node in nodes or []:
-        if isinstance(node, LatexEnvironmentNode) and node.environmentname in ("itemize", "enumerate"):
+        if isinstance(node, LatexEnvironmentNode) and node.environmentname in LISTS:
             items: list[tuple[int, list, str | None]] = []
             for child in node.nodelist:
                 if isinstance(child, LatexMacroNode) and child.macroname == "item":
@@ -523,10 +537,10 @@ def items_of(nodes, walker: LatexWalker) -> list[tuple[int, str, str | None]]:
 
 
 def lists_of(nodes) -> int:
-    """How many itemize/enumerate lists the nodes hold, not counting lists inside lists."""
+    """How many lists (LISTS) the nodes hold, not counting lists inside lists."""
     count = 0
     for node in nodes or []:
-        if isinstance(node, LatexEnvironmentNode) and node.environmentname in ("itemize", "enumerate"):
+        if isinstance(node, LatexEnvironmentNode) and node.environmentname in LISTS:
             count += 1
         elif isinstance(node, LatexGroupNode | LatexEnvironmentNode):
             count += lists_of(node.nodelist)
