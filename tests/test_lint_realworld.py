@@ -164,6 +164,20 @@ def test_a_citation_of_an_ids_alias_cites_its_entry(tmp_path):
     ]
 
 
+@needs_tex
+def test_the_papers_own_citation_commands_cite(tmp_path):
+    # \\DeclareCiteCommand in the paper's own .sty, as in saglam-obfuscation-2025's bibliography.sty
+    folder = copy_fixture(tmp_path)
+    style = folder / "paper/macros.sty"
+    style.write_text(style.read_text() + "\\DeclareCiteCommand{\\fancycite}{}{\\printnames{labelname}}{}{}\n")
+    results = folder / "paper/sections/03-results.tex"
+    results.write_text(results.read_text().replace("\\nocite{*}", "\\fancycite[p.~2]{uncited} \\fancycite{nobody}"))
+    findings, _ = lint_folder(folder)
+    assert sorted((f.code, f.message) for f in findings if f.code.startswith("C")) == [
+        ("C001", "citation key 'nobody' is not in paper/references.bib"),
+    ]
+
+
 @needs_biber
 def test_biblatex_data_model_date_journaltitle_crossref_and_online():
     text = (FIXTURE / "paper/references.bib").read_text(encoding="utf-8")

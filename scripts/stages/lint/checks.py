@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,12 +198,14 @@ def page_limits(metadata: dict[str, Any], pages: int | None) -> list[Finding]:
 # --- citations ----------------------------------------------------------------------------------
 
 
-def cited_keys(sources: dict[str, Source]) -> list[tuple[str, str, int, int]]:
-    """(key, file, line, col) of every citation (\\nocite{*} gives the key '*')."""
+def cited_keys(sources: dict[str, Source], own_commands: Collection[str] = ()) -> list[tuple[str, str, int, int]]:
+    """(key, file, line, col) of every citation (\\nocite{*} gives the key '*'), by biblatex's and natbib's
+    commands and the paper's own (`own_commands`, declared with \\DeclareCiteCommand)."""
+    commands = CITE_MACROS | MULTICITE_MACROS | set(own_commands)
     keys = []
     for source in sources.values():
         for macro in source.macros:
-            if macro.name in CITE_MACROS | MULTICITE_MACROS:
+            if macro.name in commands:
                 for argument in macro.arguments:
                     keys += [(k.strip(), macro.path, macro.line, macro.col) for k in argument.split(",") if k.strip()]
     return keys
@@ -262,9 +265,11 @@ def entry_identity(entry: Entry) -> str:
     return f"{title}:{year}" if title else ""
 
 
-def citations(sources: dict[str, Source], bib_path: Path, shown_path: str) -> list[Finding]:
+def citations(
+    sources: dict[str, Source], bib_path: Path, shown_path: str, own_commands: Collection[str] = ()
+) -> list[Finding]:
     entries, found = bibliography(bib_path, shown_path)
-    cited = cited_keys(sources)
+    cited = cited_keys(sources, own_commands)
     for source in sources.values():
         for paragraph in source.paragraphs:
             for match in PLAIN_CITATION.finditer(paragraph.text):

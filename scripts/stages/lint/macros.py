@@ -23,6 +23,9 @@ _TEX_DEFINER = re.compile(
 # \newcommand{\foo}, \DeclareRobustCommand\foo, \NewDocumentCommand{\foo}, \DeclareMathOperator{\foo},
 # \newrobustcmd*{\foo}, \DeclareTextFontCommand{\foo}, \DeclareCiteCommand{\foo} ...
 _LATEX_DEFINER = re.compile(r"\\(?:[A-Za-z]*[Cc]ommand|[a-z]*robustcmd|Declare[A-Za-z]+)\*?\s*\{?\s*\\([A-Za-z@]+)")
+# biblatex's \DeclareCiteCommand{\fancycite} and \DeclareMultiCiteCommand{\fancycites}: the paper's own citation
+# commands, whose {key} arguments are citations like \cite's.
+_CITE_DEFINER = re.compile(r"\\Declare(?:Multi)?CiteCommand\*?\s*\{?\s*\\([A-Za-z@]+)")
 _NEWIF = re.compile(r"\\newif\s*\\if([A-Za-z@]+)")
 _ENVIRONMENT = re.compile(
     r"\\(?:(?:new|renew|provide)environment|(?:New|Renew|Provide|Declare)DocumentEnvironment|newtheorem)"
@@ -205,6 +208,7 @@ def package_names(text: str) -> list[str]:
 class KnownMacros:
     names: frozenset[str]
     not_installed: tuple[str, ...]  # packages or classes the paper loads that TeX Live here does not have
+    cite_commands: frozenset[str] = frozenset()  # citation commands the paper's own files declare
 
     def __contains__(self, name: object) -> bool:
         return name in self.names
@@ -229,4 +233,5 @@ def known_macros(paper_dir: Path, section_texts: Iterable[str], settings: dict) 
     names, missing = tex_live_macros(tuple(sorted(set(packages))), tuple(sorted(set(classes))))
     local = {path.name for path in own_files}
     local |= {path.relative_to(paper_dir).as_posix() for path in own_files if path.is_relative_to(paper_dir)}
-    return KnownMacros(names | own | extra, tuple(name for name in missing if name not in local))
+    cite_commands = frozenset(name for text in texts for name in _CITE_DEFINER.findall(text))
+    return KnownMacros(names | own | extra, tuple(name for name in missing if name not in local), cite_commands)

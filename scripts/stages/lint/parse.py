@@ -265,7 +265,8 @@ def macros_of(nodes, walker: LatexWalker) -> list[Macro]:
     found = []
     for node, siblings in _walk(nodes, walker):
         line, col = walker.pos_to_lineno_colno(node.pos)
-        if node.macroname in MULTICITE_MACROS:
+        if node.macroname in MULTICITE_MACROS or not (node.nodeargd and node.nodeargd.argnlist):
+            # a macro pylatexenc has no arguments for (a paper's own \fancycite{key}): the groups right after it
             arguments = _following_groups(siblings, node)
         else:
             arguments = [
