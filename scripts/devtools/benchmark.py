@@ -16,6 +16,9 @@ profile (variants of one pass, wall and CPU time), and a one-sentence edit throu
 to the same edit through `make`, in one copy, one after the other; each watch edit counts only once
 the PDF holds the new sentence (pdftotext).
 
+With `--lint-corpus-only`, the lint on every labelled real paper (issue 10: under 3 s on the largest), as
+`python -m scripts.stages.lint --root tests/real_papers/<paper>` runs it, Python's start-up included.
+
 Then the scaling table (`--scaling 1,4,16`): synthetic papers 1, 4 and 16 times this one's sections
 and figures (scripts/devtools/synthetic.py), each built once from cold on 1 and on 2 cores, then edited by one
 sentence and rebuilt, then linted.
@@ -155,6 +158,22 @@ def lint_only(folder: Path) -> float:
     """The lint step alone, as the workflow runs it, on a built folder."""
     command = [sys.executable, "-m", "scripts.stages.lint", "--exit-zero", "--pdf", "build/paper.pdf"]
     return run([*command, "--json", "build/lint/bench.json", "--markdown", "build/lint/bench.md"], folder)
+
+
+def lint_corpus(repeat: int) -> dict[str, object]:
+    """The lint's wall time on each labelled real paper (median of `repeat` runs), and the target's verdict."""
+    medians = {}
+    for folder in sorted(p.parent for p in (ROOT / "tests/real_papers").glob("*/truth.yaml")):
+        command = [sys.executable, "-m", "scripts.stages.lint", "--root", str(folder), "--exit-zero"]
+        medians[folder.name] = round(statistics.median(run(command, ROOT) for _ in range(repeat)), 2)
+    slowest = max(medians, key=medians.__getitem__)
+    for name in sorted(medians, key=medians.__getitem__)[-5:]:
+        print(f"{name:40s} {medians[name]:5.2f} s", flush=True)
+    met = medians[slowest] < 3.0
+    print(
+        f"slowest: {slowest}, {medians[slowest]} s (target < 3 s on the largest paper: {'met' if met else 'NOT met'})"
+    )
+    return {"median_s": medians, "slowest": slowest, "target": "< 3 s", "met": met}
 
 
 def scaling_row(factor: int, seed: int = 1) -> dict[str, float | int]:
@@ -361,9 +380,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-cases", action="store_true", help="only the scaling table (keeps the JSON's cases)")
     parser.add_argument("--author-loop", action="store_true", help="also the pass profile and the watch edits")
     parser.add_argument("--author-loop-only", action="store_true", help="only those (keeps the JSON's other parts)")
+    parser.add_argument("--lint-corpus-only", action="store_true", help="only the lint on each labelled real paper")
     args = parser.parse_args(argv)
     factors = [int(factor) for factor in args.scaling.split(",") if factor]
     previous = json.loads(args.json.read_text()) if args.json.exists() else {}
+    if args.lint_corpus_only:
+        args.json.write_text(json.dumps({**previous, "lint corpus": lint_corpus(args.repeat)}, indent=2) + "\n")
+        return 0
     if args.author_loop_only:
         repeat = max(args.repeat, 5)
         args.json.write_text(json.dumps({**previous, "author loop": author_loop(repeat)}, indent=2) + "\n")
