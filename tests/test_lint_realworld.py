@@ -81,11 +81,12 @@ def test_definitions_are_read_in_every_form():
         r"\newcommand{\a}{} \renewcommand*\b{} \providecommand{\c}[1]{} \def\d#1{} \gdef\e{} \let\f\relax"
         r" \DeclareMathOperator{\g}{g} \DeclareRobustCommand{\h}{} \NewDocumentCommand{\i}{m}{} \newif\ifdraft"
         r" \newenvironment{box}{}{} \newcounter{step} \newlength{\gap}"
+        r" \SetKwInOut{Input}{Input} \SetKw{Continue}{continue}"  # algorithm2e's, as in temporal-periodization-2022
     )
     assert {"a", "b", "c", "d", "e", "f", "g", "h", "i", "ifdraft", "drafttrue", "draftfalse", "box", "endbox"} <= (
         defined_in(text)
     )
-    assert {"thestep", "gap"} <= defined_in(text)
+    assert {"thestep", "gap", "Input", "Continue"} <= defined_in(text)
 
 
 def test_the_variables_of_a_tikz_foreach_loop_are_defined():

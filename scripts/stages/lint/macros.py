@@ -26,6 +26,8 @@ _LATEX_DEFINER = re.compile(r"\\(?:[A-Za-z]*[Cc]ommand|[a-z]*robustcmd|Declare[A
 # biblatex's \DeclareCiteCommand{\fancycite} and \DeclareMultiCiteCommand{\fancycites}: the paper's own citation
 # commands, whose {key} arguments are citations like \cite's.
 _CITE_DEFINER = re.compile(r"\\Declare(?:Multi)?CiteCommand\*?\s*\{?\s*\\([A-Za-z@]+)")
+# algorithm2e's keyword definers name the macro without its backslash: \SetKwInOut{Input}{Input} defines \Input.
+_ALGORITHM_KEYWORD = re.compile(r"\\SetKw[A-Za-z]*\s*\{([A-Za-z]+)\}")
 _NEWIF = re.compile(r"\\newif\s*\\if([A-Za-z@]+)")
 _ENVIRONMENT = re.compile(
     r"\\(?:(?:new|renew|provide)environment|(?:New|Renew|Provide|Declare)DocumentEnvironment|newtheorem)"
@@ -47,7 +49,7 @@ _CLASS = re.compile(r"\\(?:documentclass|LoadClass|LoadClassWithOptions)\s*(?:\[
 
 def defined_in(text: str) -> set[str]:
     """Macro names a LaTeX file defines (without the backslash)."""
-    names = set(_TEX_DEFINER.findall(text)) | set(_LATEX_DEFINER.findall(text))
+    names = set(_TEX_DEFINER.findall(text)) | set(_LATEX_DEFINER.findall(text)) | set(_ALGORITHM_KEYWORD.findall(text))
     for name in _NEWIF.findall(text):
         names |= {f"if{name}", f"{name}true", f"{name}false"}
     for name in _ENVIRONMENT.findall(text):
