@@ -80,9 +80,9 @@ def to_markdown(findings: list[Finding], coverage: Coverage, similarity: dict[st
                 else ""
             ),
             "",
-            "Similarity is evidence, not proof: on real papers held out from the check's tuning, fewer than "
-            "half of the sections it called addressed by evidence really answered the question, and most "
-            'questions that the papers never answer were called addressed (README, "Lint"). Read the '
+            "Similarity is evidence, not proof: on real papers held out from the check's tuning, about four in "
+            "ten of the sections it called addressed by evidence did not really answer the question, and about "
+            'half of the questions that the papers never answer were called addressed (README, "Lint"). Read the '
             "sentence below each verdict; mark where a question is answered with `\\addresses{RQn}`.",
             "",
             "| question | " + " | ".join(sections) + " |",
