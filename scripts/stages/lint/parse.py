@@ -251,7 +251,8 @@ def _group_text(node) -> str:
 def _following_groups(siblings: list, node) -> list[str]:
     """The {…} groups after a \\parencites-like macro, skipping [..] options between them."""
     groups = []
-    for sibling in siblings[siblings.index(node) + 1 :]:
+    at = next(index for index, sibling in enumerate(siblings) if sibling is node)  # pylatexenc's == is slow
+    for sibling in siblings[at + 1 :]:
         if isinstance(sibling, LatexGroupNode):
             groups.append(_group_text(sibling))
         elif isinstance(sibling, LatexCharsNode) and _OPTIONS.fullmatch(sibling.chars):
