@@ -82,11 +82,12 @@ def test_definitions_are_read_in_every_form():
         r" \DeclareMathOperator{\g}{g} \DeclareRobustCommand{\h}{} \NewDocumentCommand{\i}{m}{} \newif\ifdraft"
         r" \newenvironment{box}{}{} \newcounter{step} \newlength{\gap}"
         r" \SetKwInOut{Input}{Input} \SetKw{Continue}{continue}"  # algorithm2e's, as in temporal-periodization-2022
+        r" \SetKwIF{If}{ElseIf}{Else}{if}{then}{else if}{else}{end}"  # as in downstream-mining-2022
     )
     assert {"a", "b", "c", "d", "e", "f", "g", "h", "i", "ifdraft", "drafttrue", "draftfalse", "box", "endbox"} <= (
         defined_in(text)
     )
-    assert {"thestep", "gap", "Input", "Continue"} <= defined_in(text)
+    assert {"thestep", "gap", "Input", "Continue", "If", "uIf", "lIf", "ElseIf", "Else", "lElse"} <= defined_in(text)
 
 
 def test_the_variables_of_a_tikz_foreach_loop_are_defined():
@@ -156,7 +157,13 @@ def test_a_citation_of_an_ids_alias_cites_its_entry(tmp_path):
     # biblatex's `ids` field: other keys the entry may be cited by (Language Science Press books use it).
     folder = copy_fixture(tmp_path)
     bib = folder / "paper/references.bib"
-    bib.write_text(bib.read_text().replace("@online{uncited,", "@online{uncited,\n  ids = {www2020, web:2020},"))
+    aliased = bib.read_text().replace("@online{uncited,", "@online{uncited,\n  ids = {www2020, web:2020},")
+    # a crossref may name its parent by an alias too: fse2014 is then used, not "never cited"
+    bib.write_text(
+        aliased.replace("crossref  = {fse2014}", "crossref  = {FSE-14}").replace(
+            "@proceedings{fse2014,", "@proceedings{fse2014,\n  ids = {FSE-14},"
+        )
+    )
     results = folder / "paper/sections/03-results.tex"
     results.write_text(results.read_text().replace("\\nocite{*}", "\\parencite{web:2020} \\cite{www2021}"))
     findings, _ = lint_folder(folder)

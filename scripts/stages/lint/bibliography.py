@@ -196,10 +196,22 @@ def resolved_fields(
     return names
 
 
+def key_aliases(entries: list[Entry]) -> dict[str, str]:
+    """biblatex's `ids` field: other keys an entry may be cited by (lower-case alias -> its entry's key)."""
+    return {
+        alias.strip().lower(): entry.key.lower()
+        for entry in entries
+        for alias in str(entry.raw.fields.get("ids", "")).split(",")
+        if alias.strip()
+    }
+
+
 def missing_fields(entries: list[Entry], model: DataModel) -> list[tuple[Entry, str]]:
     """(entry, what it lacks) for every mandatory field group of its type that it does not meet, after
-    aliases and inheritance."""
+    aliases and inheritance (a crossref or xdata may name its parent by one of the parent's `ids`, as biber
+    resolves it)."""
     by_key = {entry.key.lower(): entry for entry in entries}
+    by_key |= {alias: by_key[key] for alias, key in key_aliases(entries).items() if alias not in by_key}
     missing = []
     for entry in entries:
         groups = model.mandatory.get(biblatex_type(entry, model), [])

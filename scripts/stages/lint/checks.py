@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.stages.lint.bibliography import Entry, data_model, missing_fields, parse_bib
+from scripts.stages.lint.bibliography import Entry, data_model, key_aliases, missing_fields, parse_bib
 from scripts.stages.lint.macros import KnownMacros
 from scripts.stages.lint.parse import CITE_MACROS, INCLUDE_MACROS, MULTICITE_MACROS, REF_MACROS, Source, latex_context
 from scripts.stages.metadata import METADATA, figure_path, yaml_line
@@ -229,8 +229,10 @@ def bibliography(path: Path, shown_path: str) -> tuple[list[Entry] | None, list[
     return entries, found
 
 
-def with_parents(keys: set[str], entries: list[Entry]) -> set[str]:
-    """The cited keys and every entry they use through crossref or xdata (biblatex prints or reads those)."""
+def with_parents(keys: set[str], entries: list[Entry], aliases: dict[str, str] | None = None) -> set[str]:
+    """The cited keys and every entry they use through crossref or xdata (biblatex prints or reads those), a
+    parent named by one of its `ids` aliases too."""
+    aliases = aliases or {}
     by_key = {entry.key.lower(): entry for entry in entries}
     used, todo = set(keys), list(keys)
     while todo:
@@ -238,21 +240,11 @@ def with_parents(keys: set[str], entries: list[Entry]) -> set[str]:
         if entry is None:
             continue
         parents = [entry.raw.fields.get("crossref", ""), *entry.raw.fields.get("xdata", "").split(",")]
-        for parent in (p.strip().lower() for p in parents if p.strip()):
+        for parent in (aliases.get(p.strip().lower(), p.strip().lower()) for p in parents if p.strip()):
             if parent not in used:
                 used.add(parent)
                 todo.append(parent)
     return used
-
-
-def key_aliases(entries: list[Entry]) -> dict[str, str]:
-    """biblatex's `ids` field: other keys an entry may be cited by (lower-case alias -> its entry's key)."""
-    return {
-        alias.strip().lower(): entry.key.lower()
-        for entry in entries
-        for alias in entry.raw.fields.get("ids", "").split(",")
-        if alias.strip()
-    }
 
 
 def entry_identity(entry: Entry) -> str:
@@ -285,7 +277,7 @@ def citations(
         for key, path, line, col in cited
         if key != "*" and key.lower() not in known
     ]
-    cited_set = with_parents({aliases.get(key.lower(), key.lower()) for key, *_ in cited}, entries)
+    cited_set = with_parents({aliases.get(key.lower(), key.lower()) for key, *_ in cited}, entries, aliases)
     model = data_model()
     lacking: dict[str, list[str]] = {}
     for lacking_entry, what in missing_fields(entries, model) if model else []:

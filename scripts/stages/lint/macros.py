@@ -26,8 +26,11 @@ _LATEX_DEFINER = re.compile(r"\\(?:[A-Za-z]*[Cc]ommand|[a-z]*robustcmd|Declare[A
 # biblatex's \DeclareCiteCommand{\fancycite} and \DeclareMultiCiteCommand{\fancycites}: the paper's own citation
 # commands, whose {key} arguments are citations like \cite's.
 _CITE_DEFINER = re.compile(r"\\Declare(?:Multi)?CiteCommand\*?\s*\{?\s*\\([A-Za-z@]+)")
-# algorithm2e's keyword definers name the macro without its backslash: \SetKwInOut{Input}{Input} defines \Input.
-_ALGORITHM_KEYWORD = re.compile(r"\\SetKw[A-Za-z]*\s*\{([A-Za-z]+)\}")
+# algorithm2e's keyword definers name the macros without their backslash: \SetKwInOut{Input}{Input} defines \Input;
+# \SetKwIF{If}{ElseIf}{Else}, \SetKwFor{For}, \SetKwRepeat{Repeat} and \SetKwSwitch{Switch}{Case}{Other} define
+# their block forms too (\uIf, \lIf, \lFor, ...).
+_ALGORITHM_KEYWORD = re.compile(r"\\SetKw([A-Za-z]*)\s*((?:\{[A-Za-z]+\}\s*){1,3})")
+_ALGORITHM_BLOCKS = {"IF": ("", "u", "l"), "For": ("", "l"), "Repeat": ("", "l"), "Switch": ("", "u", "l")}
 _NEWIF = re.compile(r"\\newif\s*\\if([A-Za-z@]+)")
 _ENVIRONMENT = re.compile(
     r"\\(?:(?:new|renew|provide)environment|(?:New|Renew|Provide|Declare)DocumentEnvironment|newtheorem)"
@@ -47,9 +50,25 @@ _INPUT = re.compile(r"\\input\s*\{?\s*((?!expl3-code)[A-Za-z0-9_.-]+\.(?:code\.t
 _CLASS = re.compile(r"\\(?:documentclass|LoadClass|LoadClassWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
 
 
+def algorithm_keywords(text: str) -> set[str]:
+    """The macros algorithm2e's \\SetKw... definers in a text define."""
+    names = set()
+    for kind, arguments in _ALGORITHM_KEYWORD.findall(text):
+        given = re.findall(r"\{([A-Za-z]+)\}", arguments)
+        if kind not in _ALGORITHM_BLOCKS:  # \SetKw, \SetKwInOut, \SetKwData ...: the first argument only
+            names.add(given[0])
+            continue
+        # \SetKwIF{If}{ElseIf}{Else}: each in three forms; \SetKwSwitch{Switch}{Case}{Other}: \Switch, the others in
+        # three forms; \SetKwFor{For} and \SetKwRepeat{Repeat}: \For and \lFor
+        keywords = given[1:] if kind == "Switch" else given if kind == "IF" else given[:1]
+        names |= {prefix + keyword for keyword in keywords for prefix in _ALGORITHM_BLOCKS[kind]}
+        names |= {given[0]}
+    return names
+
+
 def defined_in(text: str) -> set[str]:
     """Macro names a LaTeX file defines (without the backslash)."""
-    names = set(_TEX_DEFINER.findall(text)) | set(_LATEX_DEFINER.findall(text)) | set(_ALGORITHM_KEYWORD.findall(text))
+    names = set(_TEX_DEFINER.findall(text)) | set(_LATEX_DEFINER.findall(text)) | algorithm_keywords(text)
     for name in _NEWIF.findall(text):
         names |= {f"if{name}", f"{name}true", f"{name}false"}
     for name in _ENVIRONMENT.findall(text):

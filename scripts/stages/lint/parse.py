@@ -114,7 +114,7 @@ class Macro:
     name: str
     line: int
     col: int
-    arguments: list[str]  # the text of each {…} argument (for \parencites: every following group)
+    arguments: list[str]  # each {…} argument (for \parencites and macros without a spec: the groups after it)
     path: str = ""  # the file it is in (a section file or a file it includes)
 
 
@@ -225,13 +225,13 @@ def _walker(text: str, tolerant: bool) -> LatexWalker:
     return LatexWalker(text, latex_context=latex_context(), tolerant_parsing=tolerant)
 
 
-def _walk(nodes, walker: LatexWalker) -> Iterator[tuple[LatexMacroNode, list]]:
-    """Every macro node with the node list it stands in, depth first, in source order."""
-    for node in nodes or []:
+def _walk(nodes, walker: LatexWalker) -> Iterator[tuple[LatexMacroNode, list, int]]:
+    """Every macro node with the node list it stands in and its place there, depth first, in source order."""
+    for index, node in enumerate(nodes or []):
         if node is None:
             continue
         if isinstance(node, LatexMacroNode):
-            yield node, nodes
+            yield node, nodes, index
             for argument in (node.nodeargd.argnlist if node.nodeargd else []) or []:
                 if argument is not None:
                     yield from _walk([argument], walker)
@@ -248,11 +248,10 @@ def _group_text(node) -> str:
     return node.latex_verbatim()[1:-1] if isinstance(node, LatexGroupNode) else node.latex_verbatim()
 
 
-def _following_groups(siblings: list, node) -> list[str]:
-    """The {…} groups after a \\parencites-like macro, skipping [..] options between them."""
+def _following_groups(siblings: list, index: int) -> list[str]:
+    """The {…} groups right after the macro at `index` of `siblings`, skipping [..] options between them."""
     groups = []
-    at = next(index for index, sibling in enumerate(siblings) if sibling is node)  # pylatexenc's == is slow
-    for sibling in siblings[at + 1 :]:
+    for sibling in (siblings[position] for position in range(index + 1, len(siblings))):
         if isinstance(sibling, LatexGroupNode):
             groups.append(_group_text(sibling))
         elif isinstance(sibling, LatexCharsNode) and _OPTIONS.fullmatch(sibling.chars):
@@ -264,11 +263,11 @@ def _following_groups(siblings: list, node) -> list[str]:
 
 def macros_of(nodes, walker: LatexWalker) -> list[Macro]:
     found = []
-    for node, siblings in _walk(nodes, walker):
+    for node, siblings, index in _walk(nodes, walker):
         line, col = walker.pos_to_lineno_colno(node.pos)
         if node.macroname in MULTICITE_MACROS or not (node.nodeargd and node.nodeargd.argnlist):
-            # a macro pylatexenc has no arguments for (a paper's own \fancycite{key}): the groups right after it
-            arguments = _following_groups(siblings, node)
+            # \parencites, and a macro pylatexenc knows no arguments for (a paper's own \fancycite{key})
+            arguments = _following_groups(siblings, index)
         else:
             arguments = [
                 _group_text(a)
@@ -504,8 +503,8 @@ def paragraphs_of(nodes, walker: LatexWalker) -> list[Paragraph]:
     return found
 
 
-# The lists whose \\items can state research questions: LaTeX's own, enumitem's inline (starred) ones and
-# paralist's ("\\begin{description} \\item[RQ 1.] How ...?").
+# The lists whose \items can state research questions: LaTeX's own, enumitem's inline (starred) ones and
+# paralist's ("\begin{description} \item[RQ 1.] How ...?"); not yet a list a paper defines with \newlist.
 LISTS = frozenset(f"{name}{star}" for name in ("itemize", "enumerate", "description") for star in ("", "*")) | {
     "compactitem",
     "compactenum",
