@@ -502,15 +502,19 @@ def test_evaluate_names_an_unknown_paper_and_restores_the_steps_it_switches_off(
 
 def test_sentences_carry_their_own_line_across_the_corpus(corpus):
     """The line a finding names is where its sentence starts (or the line before it wraps), for 99% of the
-    corpus' candidate sentences (measured 1284 of 1290; before a far match had to be confirmed: 1268)."""
+    corpus' candidate sentences (measured on the 48 papers: 8077 of 8107; on the first 14, before a far match
+    had to be confirmed, 1268 of 1290 against 1284 after)."""
     right = total = 0
+    lines_of: dict[Path, list[str]] = {}
     for paper in corpus:
         folder = ROOT if paper.slug == "this-paper" else evaluate.CORPUS / paper.slug
         questions = research_questions.questions_of(paper.sources[paper.lint["research_questions_section"]])
         _, candidates = research_questions.paper_sentences(questions, paper.sources, paper.lint)
         for sentence in candidates:
             path = Path(sentence.file) if Path(sentence.file).is_absolute() else folder / sentence.file
-            lines = path.read_text(encoding="utf-8").splitlines()
+            if path not in lines_of:
+                lines_of[path] = path.read_text(encoding="utf-8").splitlines()
+            lines = lines_of[path]
             first_word = sentence.text.split()[0].strip(".,;:()")
             right += first_word in " ".join(lines[sentence.line - 1 : sentence.line + 1])
             total += 1
