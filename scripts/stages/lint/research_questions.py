@@ -288,12 +288,13 @@ def raw_words(source_text: str) -> list[tuple[str, int]]:
     """Every word of the raw source, lower-case, with its offset, except the words of headings (the plain
     text has none of them, and a heading's word must not be taken for the same word in the text below)."""
     headings = [(m.start(), braced_end(source_text, m.end() - 1)) for m in SECTIONING.finditer(source_text)]
-    starts = [start for start, _ in headings]
-    return [
-        (m.group().lower(), m.start())
-        for m in re.finditer(r"\w+", source_text)
-        if not in_spans(m.start(), headings, starts)
-    ]
+    words, current = [], 0  # both in source order: the heading that may hold the next word
+    for match in re.finditer(r"\w+", source_text):
+        while current < len(headings) and headings[current][1] <= match.start():
+            current += 1
+        if current == len(headings) or match.start() < headings[current][0]:
+            words.append((match.group().lower(), match.start()))
+    return words
 
 
 def word_positions(raw: list[tuple[str, int]], start: int, words: Sequence[str]) -> list[int]:
@@ -562,9 +563,10 @@ def attributed(raw: Sequence[Sequence[float]], fraction: float) -> list[list[flo
     ask on-topic questions in shared words; a finding for one of them is then no evidence for the rest."""
     if not fraction or len(raw) < 2:
         return [list(row) for row in raw]
-    columns = list(zip(*raw, strict=True))
+    # each sentence's best and second-best question: a question's rival is the best other than itself
+    tops = [sorted(range(len(column)), key=lambda q: -column[q])[:2] for column in zip(*raw, strict=True)]
     rivals = [
-        [max(value for other, value in enumerate(column) if other != q) for column in columns] for q in range(len(raw))
+        [raw[second if first == q else first][c] for c, (first, second) in enumerate(tops)] for q in range(len(raw))
     ]
     return [
         [value if value >= fraction * rival else 0.0 for value, rival in zip(row, rivals[q], strict=True)]

@@ -64,9 +64,10 @@ def idf(documents: Iterable[Sequence[str]]) -> dict[str, float]:
     return {term: math.log((1 + len(documents)) / (1 + df)) + 1 for term, df in frequency.items()}
 
 
-def vector(document: Sequence[str], weights: dict[str, float]) -> dict[str, float]:
+def vector(document: Sequence[str], weights: dict[str, float], default: float | None = None) -> dict[str, float]:
+    """(1 + ln tf) x idf; a term seen nowhere else is as rare as the rarest (`default`: that idf, if known)."""
     counts = Counter(document)
-    default = max(weights.values(), default=1.0)  # a term seen nowhere else is as rare as the rarest
+    default = max(weights.values(), default=1.0) if default is None else default
     return {term: (1 + math.log(n)) * weights.get(term, default) for term, n in counts.items()}
 
 
@@ -81,8 +82,9 @@ Scorer = Callable[[list[str], list[str], list[str]], list[list[float]]]
 
 def tfidf_scores(questions: list[str], candidates: list[str], corpus: list[str]) -> list[list[float]]:
     weights = idf([terms(text) for text in corpus + questions])
-    vectors = [vector(terms(text), weights) for text in candidates]
-    return [[cosine(vector(terms(q), weights), v) for v in vectors] for q in questions]
+    rarest = max(weights.values(), default=1.0)
+    vectors = [vector(terms(text), weights, rarest) for text in candidates]
+    return [[cosine(vector(terms(q), weights, rarest), v) for v in vectors] for q in questions]
 
 
 def bm25_scores(questions: list[str], candidates: list[str], corpus: list[str]) -> list[list[float]]:
