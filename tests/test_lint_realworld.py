@@ -282,7 +282,8 @@ def test_several_lists_in_the_research_questions_section(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("environment", ["description", "compactenum", "enumerate*"])
+# rqlist: a list of the paper's own, \newlist{rqlist}{enumerate}{1} in its preamble (enumitem)
+@pytest.mark.parametrize("environment", ["description", "compactenum", "enumerate*", "rqlist"])
 def test_questions_listed_in_any_kind_of_list_are_read(tmp_path, environment):
     # A description list, "\\item[RQ 1.] How ...?", as in a Language Science Press chapter of the corpus.
     path = tmp_path / "questions.tex"

@@ -504,7 +504,8 @@ def paragraphs_of(nodes, walker: LatexWalker) -> list[Paragraph]:
 
 
 # The lists whose \items can state research questions: LaTeX's own, enumitem's inline (starred) ones and
-# paralist's ("\begin{description} \item[RQ 1.] How ...?"); not yet a list a paper defines with \newlist.
+# paralist's ("\begin{description} \item[RQ 1.] How ...?"), and any other environment whose own content has
+# \items (a list the paper defines with enumitem's \newlist{rqs}{enumerate}{1}, or one its class defines).
 LISTS = frozenset(f"{name}{star}" for name in ("itemize", "enumerate", "description") for star in ("", "*")) | {
     "compactitem",
     "compactenum",
@@ -517,10 +518,18 @@ LISTS = frozenset(f"{name}{star}" for name in ("itemize", "enumerate", "descript
 }
 
 
+def is_list(node) -> bool:
+    """A list environment (LISTS), or any environment with \\items of its own."""
+    if not isinstance(node, LatexEnvironmentNode):
+        return False
+    own_items = any(isinstance(child, LatexMacroNode) and child.macroname == "item" for child in node.nodelist or [])
+    return node.environmentname in LISTS or own_items
+
+
 def items_of(nodes, walker: LatexWalker) -> list[tuple[int, str, str | None]]:
-    """Each \\item of the first list (LISTS): (line, plain text, label or None)."""
+    """Each \\item of the first list (is_list): (line, plain text, label or None)."""
     for node in nodes or []:
-        if isinstance(node, LatexEnvironmentNode) and node.environmentname in LISTS:
+        if is_list(node):
             items: list[tuple[int, list, str | None]] = []
             for child in node.nodelist:
                 if isinstance(child, LatexMacroNode) and child.macroname == "item":
@@ -540,10 +549,10 @@ def items_of(nodes, walker: LatexWalker) -> list[tuple[int, str, str | None]]:
 
 
 def lists_of(nodes) -> int:
-    """How many lists (LISTS) the nodes hold, not counting lists inside lists."""
+    """How many lists (is_list) the nodes hold, not counting lists inside lists."""
     count = 0
     for node in nodes or []:
-        if isinstance(node, LatexEnvironmentNode) and node.environmentname in LISTS:
+        if is_list(node):
             count += 1
         elif isinstance(node, LatexGroupNode | LatexEnvironmentNode):
             count += lists_of(node.nodelist)
