@@ -186,6 +186,17 @@ def test_the_papers_own_citation_commands_cite(tmp_path):
     ]
 
 
+@needs_tex
+def test_a_cite_macro_that_nothing_readable_defines_still_cites(tmp_path):
+    # \\posscitet of Language Science Press's class, which is not installed here (target-language-beliefs-2021)
+    folder = copy_fixture(tmp_path)
+    results = folder / "paper/sections/03-results.tex"
+    results.write_text(results.read_text().replace("\\nocite{*}", "\\posscitet{uncited}"))
+    findings, _ = lint_folder(folder)
+    assert [f.code for f in findings if f.code.startswith("C")] == []
+    assert "unknown macro \\posscitet" in " ".join(f.message for f in findings if f.code == "P003")
+
+
 @needs_biber
 def test_biblatex_data_model_date_journaltitle_crossref_and_online():
     text = (FIXTURE / "paper/references.bib").read_text(encoding="utf-8")

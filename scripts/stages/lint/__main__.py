@@ -61,7 +61,9 @@ def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = Non
         + checks.template(metadata, sources, meta_file)
         + checks.page_limits(metadata, page_count(pdf))
         + rq_findings
-        + checks.citations(sources, root / metadata["bibliography"], metadata["bibliography"], known.cite_commands)
+        + checks.citations(
+            sources, root / metadata["bibliography"], metadata["bibliography"], checks.citation_commands(sources, known)
+        )
         + checks.figures(metadata, sources, root, meta_file)
     )
     shown = [  # paths relative to the paper's folder, as TeX shows them

@@ -102,6 +102,14 @@ def unknown_macros(sources: dict[str, Source], known: KnownMacros) -> list[Findi
     ]
 
 
+def citation_commands(sources: dict[str, Source], known: KnownMacros) -> set[str]:
+    """The paper's own citation commands: those its files declare (\\DeclareCiteCommand), and the macros it uses
+    whose names say "cite" but which nothing the lint can read defines (a class's \\citegen, from a class that
+    is not installed here): by biblatex's and natbib's naming, their {key} is a citation."""
+    unread = {m.name for s in sources.values() for m in s.macros if "cite" in m.name.lower() and m.name not in known}
+    return set(known.cite_commands) | unread
+
+
 def missing_files(metadata: dict[str, Any], root: Path, meta: Path = METADATA) -> list[Finding]:
     return [
         metadata_finding("P004", ["sections", i, "file"], f"{s['file']} does not exist", meta)
