@@ -33,6 +33,17 @@ def copy_fixture(tmp_path: Path) -> Path:
     return folder
 
 
+def cite_instead_of_nocite(folder: Path, citations: str) -> list:
+    """Lint the fixture with `citations` where its results cite every entry (\\nocite{*}): the findings."""
+    results = folder / "paper/sections/03-results.tex"
+    results.write_text(results.read_text().replace("\\nocite{*}", citations))
+    return lint_folder(folder)[0]
+
+
+def citation_findings(findings: list) -> list[tuple[str, str]]:
+    return sorted((f.code, f.message) for f in findings if f.code.startswith("C"))
+
+
 def edit_lint_settings(folder: Path, **changes) -> None:
     meta = folder / "paper" / "metadata.yaml"
     data = yaml.safe_load(meta.read_text(encoding="utf-8"))
@@ -141,10 +152,8 @@ def test_included_files_are_followed_with_their_own_lines(tmp_path):
 @needs_tex
 def test_natbib_and_biblatex_citations_are_seen(tmp_path):
     folder = copy_fixture(tmp_path)
-    results = folder / "paper/sections/03-results.tex"
-    results.write_text(results.read_text().replace("\\nocite{*}", "\\citet{nobody2000} \\citep[see][]{luo2014}"))
-    findings, _ = lint_folder(folder)
-    assert sorted((f.code, f.message) for f in findings if f.code.startswith("C")) == [
+    findings = cite_instead_of_nocite(folder, "\\citet{nobody2000} \\citep[see][]{luo2014}")
+    assert citation_findings(findings) == [
         ("C001", "citation key 'nobody2000' is not in paper/references.bib"),
         ("C002", "entry 'uncited' is never cited"),  # without \nocite{*}; fse2014 is used through a crossref
     ]
@@ -164,10 +173,8 @@ def test_a_citation_of_an_ids_alias_cites_its_entry(tmp_path):
             "@proceedings{fse2014,", "@proceedings{fse2014,\n  ids = {FSE-14},"
         )
     )
-    results = folder / "paper/sections/03-results.tex"
-    results.write_text(results.read_text().replace("\\nocite{*}", "\\parencite{web:2020} \\cite{www2021}"))
-    findings, _ = lint_folder(folder)
-    assert sorted((f.code, f.message) for f in findings if f.code.startswith("C")) == [
+    findings = cite_instead_of_nocite(folder, "\\parencite{web:2020} \\cite{www2021}")
+    assert citation_findings(findings) == [
         ("C001", "citation key 'www2021' is not in paper/references.bib"),  # no entry has this alias
     ]
 
@@ -178,10 +185,8 @@ def test_the_papers_own_citation_commands_cite(tmp_path):
     folder = copy_fixture(tmp_path)
     style = folder / "paper/macros.sty"
     style.write_text(style.read_text() + "\\DeclareCiteCommand{\\fancycite}{}{\\printnames{labelname}}{}{}\n")
-    results = folder / "paper/sections/03-results.tex"
-    results.write_text(results.read_text().replace("\\nocite{*}", "\\fancycite[p.~2]{uncited} \\fancycite{nobody}"))
-    findings, _ = lint_folder(folder)
-    assert sorted((f.code, f.message) for f in findings if f.code.startswith("C")) == [
+    findings = cite_instead_of_nocite(folder, "\\fancycite[p.~2]{uncited} \\fancycite{nobody}")
+    assert citation_findings(findings) == [
         ("C001", "citation key 'nobody' is not in paper/references.bib"),
     ]
 
@@ -189,11 +194,8 @@ def test_the_papers_own_citation_commands_cite(tmp_path):
 @needs_tex
 def test_a_cite_macro_that_nothing_readable_defines_still_cites(tmp_path):
     # \\posscitet of Language Science Press's class, which is not installed here (target-language-beliefs-2021)
-    folder = copy_fixture(tmp_path)
-    results = folder / "paper/sections/03-results.tex"
-    results.write_text(results.read_text().replace("\\nocite{*}", "\\posscitet{uncited}"))
-    findings, _ = lint_folder(folder)
-    assert [f.code for f in findings if f.code.startswith("C")] == []
+    findings = cite_instead_of_nocite(copy_fixture(tmp_path), "\\posscitet{uncited}")
+    assert citation_findings(findings) == []
     assert "unknown macro \\posscitet" in " ".join(f.message for f in findings if f.code == "P003")
 
 
