@@ -208,7 +208,7 @@ def page_limits(metadata: dict[str, Any], pages: int | None) -> list[Finding]:
 
 def cited_keys(sources: dict[str, Source], own_commands: Collection[str] = ()) -> list[tuple[str, str, int, int]]:
     """(key, file, line, col) of every citation (\\nocite{*} gives the key '*'), by biblatex's and natbib's
-    commands and the paper's own (`own_commands`, declared with \\DeclareCiteCommand)."""
+    commands and the paper's own (`own_commands`: citation_commands())."""
     commands = CITE_MACROS | MULTICITE_MACROS | set(own_commands)
     keys = []
     for source in sources.values():
