@@ -201,9 +201,10 @@ def _end_of_false_branch(text: str, start: int) -> tuple[int, int]:
     return len(text), len(text)
 
 
-def mask_skipped(text: str) -> str:
+def mask_skipped(text: str, comments: bool = False) -> str:
     """The text without what TeX does not typeset as text (verbatim-like environments, \\verb, comment
-    environments, \\iffalse...\\fi), blanked in place so that lines and columns stay the same."""
+    environments, \\iffalse...\\fi; and % comments if `comments`), blanked in place so that lines and columns
+    stay the same."""
     index = 0
     while match := _SKIP_START.search(text, index):
         if match["env"]:
@@ -216,7 +217,8 @@ def mask_skipped(text: str) -> str:
         elif match["iffalse"]:
             stop, resume = _end_of_false_branch(text, match.end())
             text, index = _blank(text, match.start(), resume, SKIPPED), max(resume, match.end())
-        else:
+        else:  # a % comment
+            text = _blank(text, match.start(), match.end()) if comments else text
             index = match.end()
     return text
 

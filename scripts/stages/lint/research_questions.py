@@ -700,7 +700,6 @@ def topic_sections(
     return found
 
 
-COMMENT = re.compile(r"(?<!\\)%.*$", re.MULTILINE)
 # A paper that names fewer of its questions (at least two, and at least half of them) where it answers them
 # has no naming convention (a dissertation that names one question in passing has none).
 NAMING_MIN = 2
@@ -717,7 +716,7 @@ def named_questions_by_section(
         if sid == settings["research_questions_section"] or sid not in sources:
             continue
         texts = [sources[sid].text, *included_files(sources[sid]).values()]
-        typeset = [COMMENT.sub("", mask_skipped(text)) for text in texts]  # what TeX does not typeset names nothing
+        typeset = [mask_skipped(text, comments=True) for text in texts]  # what TeX does not typeset names nothing
         found[sid] = frozenset(q for text in typeset for q in named_questions(text, questions))
     return found
 

@@ -64,11 +64,10 @@ def idf(documents: Iterable[Sequence[str]]) -> dict[str, float]:
     return {term: math.log((1 + len(documents)) / (1 + df)) + 1 for term, df in frequency.items()}
 
 
-def vector(document: Sequence[str], weights: dict[str, float], default: float | None = None) -> dict[str, float]:
-    """(1 + ln tf) x idf; a term seen nowhere else is as rare as the rarest (`default`: that idf, if known)."""
+def vector(document: Sequence[str], weights: dict[str, float], rarest: float) -> dict[str, float]:
+    """(1 + ln tf) x idf; a term seen nowhere else is as rare as the rarest term (`rarest`: its idf)."""
     counts = Counter(document)
-    default = max(weights.values(), default=1.0) if default is None else default
-    return {term: (1 + math.log(n)) * weights.get(term, default) for term, n in counts.items()}
+    return {term: (1 + math.log(n)) * weights.get(term, rarest) for term, n in counts.items()}
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
