@@ -444,6 +444,17 @@ def test_optional_arguments_left_in_the_text_are_not_part_of_the_sentence(tmp_pa
     assert best["sentence"] == "We found that 61 of small states choose neutrality to avoid wars." and best["line"] == 1
 
 
+def test_the_keys_of_the_papers_own_citation_commands_are_not_words_of_the_sentence(tmp_path):
+    # \\citegen and \\fancycite (Language Science Press's class, a dissertation's own .sty) are unknown to the parser
+    results = (
+        "As \\citegen{Neutrality1999} model shows, small states choose permanent neutrality to avoid wars "
+        "\\fancycite[p.~2]{Wars2001}, \\citep{Alliances2004}.\n"
+    )
+    _, coverage = check(tmp_path, {"results": results, "conclusion": "Rainfall varied by month.\n"})
+    best = coverage.matches["RQ1"]["results"][0]
+    assert best["sentence"] == "As model shows, small states choose permanent neutrality to avoid wars , ."
+
+
 def test_sentences_of_an_included_file_carry_its_path_and_line(tmp_path):
     (tmp_path / "part.tex").write_text(
         "Intro.\n\nSmall states choose permanent neutrality because alliances drag them into wars.\n"

@@ -280,6 +280,13 @@ def macros_of(nodes, walker: LatexWalker) -> list[Macro]:
     return found
 
 
+def _unread_citation(node: LatexMacroNode) -> bool:
+    """A citation command pylatexenc reads no arguments for (a paper's own \\citegen{key} or \\fancycite{key}):
+    its {key} follows as a group, which is no text (the lint takes such a macro for a citation command too,
+    checks.citation_commands)."""
+    return "cite" in node.macroname.lower() and not (node.nodeargd and node.nodeargd.argnlist)
+
+
 def plain_text(nodes) -> str:
     """The words a reader sees, without citations, references, comments or maths."""
     parts: list[str] = []
@@ -297,7 +304,7 @@ def plain_text(nodes) -> str:
         elif isinstance(node, LatexGroupNode | LatexEnvironmentNode):
             parts.append(plain_text(node.nodelist))
         elif isinstance(node, LatexMacroNode):
-            if node.macroname in MULTICITE_MACROS:
+            if node.macroname in MULTICITE_MACROS or _unread_citation(node):
                 skip_groups = True
             elif node.macroname in TEXT_ARGUMENT_MACROS and node.nodeargd:
                 parts.append(" ".join(plain_text([a]) for a in node.nodeargd.argnlist or [] if a is not None))
