@@ -111,6 +111,32 @@ def test_the_variables_of_a_tikz_foreach_loop_are_defined():
     assert "med" not in defined_in(r"\draw (0,0) node {\med};")
 
 
+def test_pgfplots_defines_its_tables_and_visualization_macros():
+    # As in vowel-reduction-perm-2025 (05-discussion.tex) and downstream-mining-2022 (06-evaluation.tex)
+    text = (
+        r"\pgfplotstableread{data/a.csv}\PostFigureData \pgfplotstableread[col sep=comma]{b.csv}{\datatable}"
+        r" \begin{axis}[visualization depends on={rawx \as \rawx}, nodes near coords={\rawx}]"
+    )
+    assert {"PostFigureData", "datatable", "rawx", "as"} <= defined_in(text)
+    assert not {"rawx", "as"} & defined_in(r"\begin{axis}[xshift=-\rawx*.25] \as")
+
+
+@needs_tex
+def test_labels_that_options_define_are_known_to_ref(tmp_path):
+    # A listing's label= (api-overwriting-2022's 20 listings) and pgfplots' legend to name= (vowel-reduction-perm-2025)
+    folder = copy_fixture(tmp_path)
+    (folder / "paper/sections/04-discussion.tex").write_text(
+        "\\begin{lstlisting}[language=Python,label={lst:loop},caption={A loop}]\nfor x in y: pass\n"
+        "\\end{lstlisting}\n\\lstinputlisting[label=lst:file]{code.py}\n"
+        "% \\begin{lstlisting}[label=lst:commented]\n"
+        "\\begin{axis}[legend to name=CustomLegend]\\end{axis}\n"
+        "See \\ref{lst:loop}, \\ref{lst:file}, \\ref{CustomLegend} and \\ref{lst:commented}.\n",
+        encoding="utf-8",
+    )
+    findings, _ = lint_folder(folder)
+    assert [f.message for f in findings if f.code == "X002"] == ["\\ref{lst:commented}: no such label"]
+
+
 def test_what_tex_does_not_typeset_is_blanked_in_place():
     text = (
         "a \\verb|{x| b\n\\begin{lstlisting}\n{ \\foo\n\\end{lstlisting}\n"

@@ -319,6 +319,23 @@ def astuple_tail(item: Finding) -> tuple[int, int, str, str, str]:
 
 
 GRAPHICS_EXTENSIONS = ("", ".pdf", ".png", ".jpg", ".jpeg", ".eps")  # what \\includegraphics tries
+# Labels that an option defines rather than \\label: a listing's `label=` (listings' \\begin{lstlisting}[label=lst:a]
+# and \\lstinputlisting[label=...]{file}, whose body the lint skips) and pgfplots' `legend to name=`, which
+# \\ref{name} typesets. Comments are left out first.
+_LISTING_OPTIONS = re.compile(r"\\(?:begin\s*\{lstlisting\}|lstinputlisting)\s*\[([^\]]*)\]")
+_LABEL_OPTION = re.compile(r"(?:^|,)\s*label\s*=\s*\{?\s*([^,{}\s]+)")
+_LEGEND_NAME = re.compile(r"\blegend\s+to\s+name\s*=\s*\{?\s*([^,{}\]\s]+)")
+_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
+
+
+def option_labels(source: Source) -> set[str]:
+    """The labels that options define in a section file and the files it includes."""
+    text = _COMMENT.sub("", source.text)
+    labels = {label for options in _LISTING_OPTIONS.findall(text) for label in _LABEL_OPTION.findall(options)}
+    labels |= set(_LEGEND_NAME.findall(text))
+    for included in source.included:
+        labels |= option_labels(included)
+    return labels
 
 
 def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, meta: Path = METADATA) -> list[Finding]:
@@ -327,6 +344,7 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
     macros = [(m.path or s.path, m) for s in sources.values() for m in s.macros]
     labels = {f"fig:{i}" for i in figure_ids} | {f"sec:{s['id']}" for s in metadata["sections"]}
     labels |= {m.arguments[0] for _, m in macros if m.name == "label" and m.arguments}
+    labels |= {label for source in sources.values() for label in option_labels(source)}
     referenced = set()
     for path, macro in macros:
         if macro.name in REF_MACROS:

@@ -42,6 +42,11 @@ _COUNTER = re.compile(r"\\newcounter\s*\{([A-Za-z@]+)\}")
 _FOREACH = re.compile(
     r"\\(?:foreach|pgfplotsforeachungrouped)\s*((?:\[[^\]]*\]\s*)?(?:\\[A-Za-z@]+\s*(?:/\s*)?)+(?:\[[^\]]*\]\s*)?)in\b"
 )
+# pgfplots defines macros at run time: \\pgfplotstableread[options]{data.csv}\\table reads a table into \\table, and
+# `visualization depends on={rawx \\as \\rawx}` names \\rawx for the plot's options (\\as is a delimiter it reads).
+_PGFPLOTS_TABLE = re.compile(r"\\pgfplotstableread\s*(?:\[[^\]]*\]\s*)?\{[^{}]*\}\s*\{?\s*\\([A-Za-z@]+)")
+_VISUALIZATION_DEPENDS = re.compile(r"\\as\s*\\([A-Za-z@]+)")
+_VISUALIZATION_DEPENDS_ON = re.compile(r"visualization\s+depends\s+on\s*=")
 _MACRO_NAME = re.compile(r"\\([A-Za-z@]+)")
 _PACKAGES = re.compile(r"\\(?:usepackage|RequirePackage|RequirePackageWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
 # Files a package \\inputs by full name (pgf's *.code.tex, drivers' *.def); not expl3's own code, whose names
@@ -77,6 +82,9 @@ def defined_in(text: str) -> set[str]:
         names |= {f"the{name}", f"c@{name}", f"p@{name}"}
     for loop in _FOREACH.findall(text):
         names |= set(_MACRO_NAME.findall(loop))
+    names |= set(_PGFPLOTS_TABLE.findall(text))
+    if _VISUALIZATION_DEPENDS_ON.search(text):
+        names |= {"as", *_VISUALIZATION_DEPENDS.findall(text)}
     return names
 
 
