@@ -21,7 +21,7 @@ from typing import Any
 from scripts.common import ROOT, UserError, atomic_write_text, run_main
 from scripts.stages.lint import checks, report, research_questions
 from scripts.stages.lint.macros import known_macros
-from scripts.stages.lint.parse import Source, read_source
+from scripts.stages.lint.parse import all_included, read_source
 from scripts.stages.metadata import METADATA, load_metadata, read_config
 
 
@@ -73,11 +73,6 @@ def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = Non
         for f in findings
     ]
     return checks.apply_settings(shown, metadata["lint"].get("checks", {})), coverage
-
-
-def all_included(source: Source) -> list[Source]:
-    """Every file a section file includes, at any depth."""
-    return [deeper for child in source.included for deeper in [child, *all_included(child)]]
 
 
 def add_page_count(sources_report: Path, pdf: Path, metadata: dict[str, Any]) -> tuple[list, checks.Coverage]:

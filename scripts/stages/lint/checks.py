@@ -10,7 +10,15 @@ from typing import Any
 
 from scripts.stages.lint.bibliography import Entry, data_model, key_aliases, missing_fields, parse_bib
 from scripts.stages.lint.macros import KnownMacros
-from scripts.stages.lint.parse import CITE_MACROS, INCLUDE_MACROS, MULTICITE_MACROS, REF_MACROS, Source, latex_context
+from scripts.stages.lint.parse import (
+    CITE_MACROS,
+    INCLUDE_MACROS,
+    MULTICITE_MACROS,
+    REF_MACROS,
+    Source,
+    all_included,
+    latex_context,
+)
 from scripts.stages.metadata import METADATA, figure_path, yaml_line
 
 # code: (default severity, one-line description). Codes are stable; README.md lists them.
@@ -328,14 +336,11 @@ _LEGEND_NAME = re.compile(r"\blegend\s+to\s+name\s*=\s*\{?\s*([^,{}\]\s]+)")
 _COMMENT = re.compile(r"(?<!\\)%[^\n]*")
 
 
-def option_labels(source: Source) -> set[str]:
-    """The labels that options define in a section file and the files it includes."""
-    text = _COMMENT.sub("", source.text)
+def option_labels(text: str) -> set[str]:
+    """The labels that options define in a LaTeX text."""
+    text = _COMMENT.sub("", text)
     labels = {label for options in _LISTING_OPTIONS.findall(text) for label in _LABEL_OPTION.findall(options)}
-    labels |= set(_LEGEND_NAME.findall(text))
-    for included in source.included:
-        labels |= option_labels(included)
-    return labels
+    return labels | set(_LEGEND_NAME.findall(text))
 
 
 def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, meta: Path = METADATA) -> list[Finding]:
@@ -344,7 +349,9 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
     macros = [(m.path or s.path, m) for s in sources.values() for m in s.macros]
     labels = {f"fig:{i}" for i in figure_ids} | {f"sec:{s['id']}" for s in metadata["sections"]}
     labels |= {m.arguments[0] for _, m in macros if m.name == "label" and m.arguments}
-    labels |= {label for source in sources.values() for label in option_labels(source)}
+    labels |= {
+        label for s in sources.values() for source in [s, *all_included(s)] for label in option_labels(source.text)
+    }
     referenced = set()
     for path, macro in macros:
         if macro.name in REF_MACROS:

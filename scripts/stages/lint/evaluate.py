@@ -87,7 +87,7 @@ def load_paper(folder: Path, truth_file: Path | None = None) -> Paper:
     metadata = yaml.safe_load((folder / "paper" / "metadata.yaml").read_text(encoding="utf-8"))
     sources = {}
     for section in metadata["sections"]:
-        source = read_source(folder / section["file"])
+        source = read_source(folder / section["file"], folder)  # \\input paths are relative to the folder too
         source.path = section["file"]
         sources[section["id"]] = source
     truth = yaml.safe_load((truth_file or folder / "truth.yaml").read_text(encoding="utf-8"))["questions"]

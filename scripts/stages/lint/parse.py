@@ -141,6 +141,11 @@ class Source:
     included: list[Source] = field(default_factory=list)
 
 
+def all_included(source: Source) -> list[Source]:
+    """Every file a section file includes, at any depth."""
+    return [deeper for child in source.included for deeper in [child, *all_included(child)]]
+
+
 def decode(path: str, data: bytes) -> tuple[str, list[Problem]]:
     """UTF-8 text; a file that is not UTF-8 is a problem at the line of its first bad byte."""
     try:
