@@ -36,6 +36,12 @@ def check(tmp_path: Path, sections: dict[str, str], lint: dict | None = None):
     return research_questions.check({"lint": lint or LINT}, sources)
 
 
+def best_in_results(tmp_path: Path, results: str) -> dict:
+    """RQ1's best match in a results section, next to an off-topic conclusion."""
+    _, coverage = check(tmp_path, {"results": results, "conclusion": "Rainfall varied by month.\n"})
+    return coverage.matches["RQ1"]["results"][0]
+
+
 def verdicts(coverage, question: str) -> dict[str, str]:
     options = research_questions.similarity_settings(LINT)
     return {
@@ -452,8 +458,7 @@ def test_optional_arguments_left_in_the_text_are_not_part_of_the_sentence(tmp_pa
     results = (
         "[graphic=no,type=html] We found that [round-precision=0]61 of small states choose neutrality to avoid wars.\n"
     )
-    _, coverage = check(tmp_path, {"results": results, "conclusion": "Rainfall varied by month.\n"})
-    best = coverage.matches["RQ1"]["results"][0]
+    best = best_in_results(tmp_path, results)
     assert best["sentence"] == "We found that 61 of small states choose neutrality to avoid wars." and best["line"] == 1
 
 
@@ -463,8 +468,7 @@ def test_the_keys_of_the_papers_own_citation_commands_are_not_words_of_the_sente
         "As \\citegen{Neutrality1999} model shows, small states choose permanent neutrality to avoid wars "
         "\\fancycite[p.~2]{Wars2001}, \\citep{Alliances2004}.\n"
     )
-    _, coverage = check(tmp_path, {"results": results, "conclusion": "Rainfall varied by month.\n"})
-    best = coverage.matches["RQ1"]["results"][0]
+    best = best_in_results(tmp_path, results)
     assert best["sentence"] == "As model shows, small states choose permanent neutrality to avoid wars , ."
 
 
@@ -473,8 +477,7 @@ def test_sentences_of_an_included_file_carry_its_path_and_line(tmp_path):
         "Intro.\n\nSmall states choose permanent neutrality because alliances drag them into wars.\n"
     )
     results = "Grain prices rose in the spring of that year.\n\\input{part}\n"
-    _, coverage = check(tmp_path, {"results": results, "conclusion": "Rainfall varied by month.\n"})
-    best = coverage.matches["RQ1"]["results"][0]
+    best = best_in_results(tmp_path, results)
     assert best["file"].endswith("part.tex") and best["line"] == 3
 
 
