@@ -13,6 +13,7 @@ import yaml
 from scripts.common import ROOT
 from scripts.stages.lint.__main__ import run_lint
 from scripts.stages.lint.bibliography import data_model, missing_fields, parse_bib
+from scripts.stages.lint.checks import option_labels
 from scripts.stages.lint.macros import defined_in, known_macros, paper_files
 from scripts.stages.lint.parse import mask_skipped, read_source
 from scripts.stages.metadata import load_metadata
@@ -111,30 +112,37 @@ def test_the_variables_of_a_tikz_foreach_loop_are_defined():
     assert "med" not in defined_in(r"\draw (0,0) node {\med};")
 
 
-def test_pgfplots_defines_its_tables_and_visualization_macros():
+def test_pgf_and_pgfplots_define_their_tables_and_macros():
     # As in vowel-reduction-perm-2025 (05-discussion.tex) and downstream-mining-2022 (06-evaluation.tex)
     text = (
         r"\pgfplotstableread{data/a.csv}\PostFigureData \pgfplotstableread[col sep=comma]{b.csv}{\datatable}"
+        r" \pgfplotstableread[columns={[index]0}]{a.csv}\ta \pgfplotstableread{x y \\ {1} 2 \\}\tb"
+        r" \pgfplotstabletranspose\tf{\ta} \pgfplotstablesort[sort key=x]\tg{\ta} \pgfplotstablenew[columns={a}]{4}\th"
+        r" \pgfmathsetmacro{\mv}{2} \pgfmathtruncatemacro\mt{2}"
         r" \begin{axis}[visualization depends on={rawx \as \rawx}, nodes near coords={\rawx}]"
     )
-    assert {"PostFigureData", "datatable", "rawx", "as"} <= defined_in(text)
-    assert not {"rawx", "as"} & defined_in(r"\begin{axis}[xshift=-\rawx*.25] \as")
+    expected = {"PostFigureData", "datatable", "ta", "tb", "tf", "tg", "th", "mv", "mt", "rawx", "as"}
+    assert expected <= defined_in(text)
+    # \as names a macro only inside the option's value
+    outside = r"\begin{axis}[visualization depends on={rawx \as \rawx}] \newcommand\x{\as\foo}"
+    assert "foo" not in defined_in(outside)
+    assert not {"rawx", "as"} & defined_in(r"\begin{axis}[xshift=-\rawx*.25] \as\foo")
 
 
-@needs_tex
-def test_labels_that_options_define_are_known_to_ref(tmp_path):
-    # A listing's label= (api-overwriting-2022's 20 listings) and pgfplots' legend to name= (vowel-reduction-perm-2025)
-    folder = copy_fixture(tmp_path)
-    (folder / "paper/sections/04-discussion.tex").write_text(
-        "\\begin{lstlisting}[language=Python,label={lst:loop},caption={A loop}]\nfor x in y: pass\n"
-        "\\end{lstlisting}\n\\lstinputlisting[label=lst:file]{code.py}\n"
+def test_labels_that_options_define():
+    text = (
+        "\\begin{lstlisting}[language=Python,label={lst:a},caption={A loop}]\nx\n\\end{lstlisting}\n"
+        "\\begin{lstlisting}[caption={[short]Long, with a comma},label=lst:b]\nx\n\\end{lstlisting}\n"
+        "\\begin{lstlisting}[caption={see, label=fake}, label = lst:c]\nx\n\\end{lstlisting}\n"
+        "\\lstinputlisting[label=lst:file]{code.py}\n"
+        "\\begin{axis}[legend to name={my legend}]\\end{axis} \\begin{axis}[legend to name=Plain]\\end{axis}\n"
+        # not typeset: a comment (also after a \\ line break), an \iffalse branch, a comment environment
         "% \\begin{lstlisting}[label=lst:commented]\n"
-        "\\begin{axis}[legend to name=CustomLegend]\\end{axis}\n"
-        "See \\ref{lst:loop}, \\ref{lst:file}, \\ref{CustomLegend} and \\ref{lst:commented}.\n",
-        encoding="utf-8",
+        "a\\\\% \\begin{lstlisting}[label=lst:after-break]\n"
+        "\\iffalse\n\\begin{lstlisting}[label=lst:old]\nx\n\\end{lstlisting}\n\\fi\n"
+        "\\begin{comment}\n\\lstinputlisting[label=lst:hidden]{a.py}\n\\end{comment}\n"
     )
-    findings, _ = lint_folder(folder)
-    assert [f.message for f in findings if f.code == "X002"] == ["\\ref{lst:commented}: no such label"]
+    assert option_labels(text) == {"lst:a", "lst:b", "lst:c", "lst:file", "my legend", "Plain"}
 
 
 def test_what_tex_does_not_typeset_is_blanked_in_place():

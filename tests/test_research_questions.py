@@ -266,8 +266,8 @@ def test_scores_are_deterministic_and_offline(monkeypatch):
 # tests/real_papers at the lint settings (0.24 / 0.24, other_answer_sections 0.6, the naming convention and
 # attribution on): precision 0.65 (325 of 503 pairs), recall 0.80 (325 of 406), 59 of the 102 never-answered
 # questions get R002, 19 of the 174 answered ones do. Nine sets of papers were held out from all tuning and
-# measured once each (README). The floors sit just under the measurement on all 56.
-FLOOR = {"precision": 0.64, "recall": 0.79, "added_with_r002": 59, "answered_with_r002": 19}
+# measured once each (README). The floors leave a margin of about two questions or pairs below the measurement.
+FLOOR = {"precision": 0.64, "recall": 0.79, "added_with_r002": 57, "answered_with_r002": 21}
 
 
 @pytest.fixture(scope="module")
@@ -466,10 +466,10 @@ def test_the_keys_of_the_papers_own_citation_commands_are_not_words_of_the_sente
     # \\citegen and \\fancycite (Language Science Press's class, a dissertation's own .sty) are unknown to the parser
     results = (
         "As \\citegen{Neutrality1999} model shows, small states choose permanent neutrality to avoid wars "
-        "\\fancycite[p.~2]{Wars2001}, \\citep{Alliances2004}.\n"
+        "\\fancycite[p.~2]{Wars2001}, \\citep{Alliances2004}, \\citegen*{Starred2010}.\n"
     )
     best = best_in_results(tmp_path, results)
-    assert best["sentence"] == "As model shows, small states choose permanent neutrality to avoid wars , ."
+    assert best["sentence"] == "As model shows, small states choose permanent neutrality to avoid wars , , ."
 
 
 def test_sentences_of_an_included_file_carry_its_path_and_line(tmp_path):

@@ -17,7 +17,11 @@ from scripts.stages.lint.parse import (
     REF_MACROS,
     Source,
     all_included,
+    bracketed,
     latex_context,
+    listing_options,
+    mask_skipped,
+    top_level_split,
 )
 from scripts.stages.metadata import METADATA, figure_path, yaml_line
 
@@ -329,18 +333,22 @@ def astuple_tail(item: Finding) -> tuple[int, int, str, str, str]:
 GRAPHICS_EXTENSIONS = ("", ".pdf", ".png", ".jpg", ".jpeg", ".eps")  # what \\includegraphics tries
 # Labels that an option defines rather than \\label: a listing's `label=` (listings' \\begin{lstlisting}[label=lst:a]
 # and \\lstinputlisting[label=...]{file}, whose body the lint skips) and pgfplots' `legend to name=`, which
-# \\ref{name} typesets. Comments are left out first.
-_LISTING_OPTIONS = re.compile(r"\\(?:begin\s*\{lstlisting\}|lstinputlisting)\s*\[([^\]]*)\]")
-_LABEL_OPTION = re.compile(r"(?:^|,)\s*label\s*=\s*\{?\s*([^,{}\s]+)")
-_LEGEND_NAME = re.compile(r"\blegend\s+to\s+name\s*=\s*\{?\s*([^,{}\]\s]+)")
-_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
+# \\ref{name} typesets. Not in comments, \\iffalse branches or comment environments.
+_INPUT_LISTING = re.compile(r"\\lstinputlisting\b")
+_LEGEND_NAME = re.compile(r"\blegend\s+to\s+name\s*=\s*(\{[^{}]*\}|[^,{}\]\s]+)")
 
 
 def option_labels(text: str) -> set[str]:
     """The labels that options define in a LaTeX text."""
-    text = _COMMENT.sub("", text)
-    labels = {label for options in _LISTING_OPTIONS.findall(text) for label in _LABEL_OPTION.findall(options)}
-    return labels | set(_LEGEND_NAME.findall(text))
+    typeset = mask_skipped(text, comments=True)
+    options = listing_options(text)
+    options += [found for m in _INPUT_LISTING.finditer(typeset) if (found := bracketed(typeset, m.end())) is not None]
+    labels = set()
+    for option in (item for listing in options for item in top_level_split(listing)):
+        key, _, value = option.partition("=")
+        if key.strip() == "label" and value.strip():
+            labels.add(value.strip().removeprefix("{").removesuffix("}").strip())
+    return labels | {name.strip("{} \t\n") for name in _LEGEND_NAME.findall(typeset)}
 
 
 def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, meta: Path = METADATA) -> list[Finding]:

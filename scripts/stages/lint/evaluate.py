@@ -84,6 +84,7 @@ class Result:
 
 
 def load_paper(folder: Path, truth_file: Path | None = None) -> Paper:
+    folder = folder.resolve()  # as the lint resolves its root: included files' paths are then relative to it
     metadata = yaml.safe_load((folder / "paper" / "metadata.yaml").read_text(encoding="utf-8"))
     sources = {}
     for section in metadata["sections"]:

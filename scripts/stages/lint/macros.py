@@ -42,11 +42,19 @@ _COUNTER = re.compile(r"\\newcounter\s*\{([A-Za-z@]+)\}")
 _FOREACH = re.compile(
     r"\\(?:foreach|pgfplotsforeachungrouped)\s*((?:\[[^\]]*\]\s*)?(?:\\[A-Za-z@]+\s*(?:/\s*)?)+(?:\[[^\]]*\]\s*)?)in\b"
 )
-# pgfplots defines macros at run time: \\pgfplotstableread[options]{data.csv}\\table reads a table into \\table, and
+# pgf and pgfplots define macros at run time: \\pgfmathsetmacro{\\x}{2*3} and \\pgfmathtruncatemacro\\n{..};
+# \\pgfplotstableread[options]{data.csv}\\table (or inline data in braces) reads a table into \\table, as
+# \\pgfplotstablenew[..]{4}\\t, \\pgfplotstabletranspose\\t{..} and \\pgfplotstablesort[..]\\t{..} make one; and
 # `visualization depends on={rawx \\as \\rawx}` names \\rawx for the plot's options (\\as is a delimiter it reads).
-_PGFPLOTS_TABLE = re.compile(r"\\pgfplotstableread\s*(?:\[[^\]]*\]\s*)?\{[^{}]*\}\s*\{?\s*\\([A-Za-z@]+)")
-_VISUALIZATION_DEPENDS = re.compile(r"\\as\s*\\([A-Za-z@]+)")
-_VISUALIZATION_DEPENDS_ON = re.compile(r"visualization\s+depends\s+on\s*=")
+_OPTIONS = r"(?:\[(?:[^\[\]]|\[[^\]]*\])*\]\s*)?"
+_BRACED = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
+_PGF_DEFINER = re.compile(
+    r"\\pgfmath(?:set|truncate|setlength)macro\s*\{?\s*\\([A-Za-z@]+)"
+    rf"|\\pgfplotstable(?:read\s*{_OPTIONS}{_BRACED}|new\s*{_OPTIONS}{_BRACED}|transpose\s*{_OPTIONS}|sort\s*{_OPTIONS})"
+    r"\s*\{?\s*\\([A-Za-z@]+)"
+)
+_VISUALIZATION_DEPENDS_ON = re.compile(rf"visualization\s+depends\s+on\s*=\s*({_BRACED}|[^,\]]*)")
+_AS = re.compile(r"\\as\s*\\([A-Za-z@]+)")
 _MACRO_NAME = re.compile(r"\\([A-Za-z@]+)")
 _PACKAGES = re.compile(r"\\(?:usepackage|RequirePackage|RequirePackageWithOptions)\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}")
 # Files a package \\inputs by full name (pgf's *.code.tex, drivers' *.def); not expl3's own code, whose names
@@ -82,9 +90,9 @@ def defined_in(text: str) -> set[str]:
         names |= {f"the{name}", f"c@{name}", f"p@{name}"}
     for loop in _FOREACH.findall(text):
         names |= set(_MACRO_NAME.findall(loop))
-    names |= set(_PGFPLOTS_TABLE.findall(text))
-    if _VISUALIZATION_DEPENDS_ON.search(text):
-        names |= {"as", *_VISUALIZATION_DEPENDS.findall(text)}
+    names |= {name for pair in _PGF_DEFINER.findall(text) for name in pair if name}
+    for value in _VISUALIZATION_DEPENDS_ON.findall(text):
+        names |= {"as", *_AS.findall(value)} if _AS.search(value) else set()
     return names
 
 

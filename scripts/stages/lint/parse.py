@@ -164,13 +164,17 @@ def _blank(text: str, start: int, end: int, filler: str = " ") -> str:
     return text[:start] + re.sub(r"[^\n]", filler, text[start:end]) + text[end:]
 
 
+# A % comment: after an even number of backslashes (`\\%` is a line break, then a comment; `\%` is a percent sign).
+COMMENT = r"(?<!\\)(?:\\\\)*%[^\n]*"
 _SKIP_START = re.compile(
-    r"(?<!\\)%[^\n]*"  # a comment: nothing in it starts a skipped region
-    r"|\\begin\s*\{(?P<env>" + "|".join(re.escape(e) for e in SKIPPED_ENVIRONMENTS) + r")\}"
+    COMMENT  # a comment: nothing in it starts a skipped region
+    + r"|\\begin\s*\{(?P<env>"
+    + "|".join(re.escape(e) for e in SKIPPED_ENVIRONMENTS)
+    + r")\}"
     r"|\\(?P<verb>verb\*?|lstinline|mintinline|mint)(?![A-Za-z])"
     r"|\\(?P<iffalse>iffalse)(?![A-Za-z])"
 )
-_CONDITIONAL = re.compile(r"(?<!\\)%[^\n]*|\\(if[A-Za-z@]*|fi|else)(?![A-Za-z@])")
+_CONDITIONAL = re.compile(COMMENT + r"|\\(if[A-Za-z@]*|fi|else)(?![A-Za-z@])")
 
 
 def _end_of_inline_verbatim(text: str, start: int, name: str) -> int:
@@ -206,26 +210,78 @@ def _end_of_false_branch(text: str, start: int) -> tuple[int, int]:
     return len(text), len(text)
 
 
-def mask_skipped(text: str, comments: bool = False) -> str:
-    """The text without what TeX does not typeset as text (verbatim-like environments, \\verb, comment
-    environments, \\iffalse...\\fi; and % comments if `comments`), blanked in place so that lines and columns
-    stay the same."""
+def _skipped_regions(text: str) -> Iterator[tuple[re.Match, int, int]]:
+    """(the match that starts it, start, end) of each region TeX does not typeset as text, in order: % comments,
+    verbatim-like environments, \\verb and its kin, \\iffalse branches. A region inside another is not one."""
     index = 0
     while match := _SKIP_START.search(text, index):
         if match["env"]:
             end = re.compile(r"\\end\s*\{" + re.escape(match["env"]) + r"\}").search(text, match.end())
             stop = end.end() if end else len(text)
-            text, index = _blank(text, match.start(), stop, SKIPPED), stop
+            yield match, match.start(), stop
+            index = stop
         elif match["verb"]:
             stop = _end_of_inline_verbatim(text, match.end(), match["verb"])
-            text, index = _blank(text, match.start(), stop, SKIPPED), stop
+            yield match, match.start(), stop
+            index = stop
         elif match["iffalse"]:
-            stop, resume = _end_of_false_branch(text, match.end())
-            text, index = _blank(text, match.start(), resume, SKIPPED), max(resume, match.end())
-        else:  # a % comment
-            text = _blank(text, match.start(), match.end()) if comments else text
+            _, resume = _end_of_false_branch(text, match.end())
+            yield match, match.start(), resume
+            index = max(resume, match.end())
+        else:  # a % comment, from the % on (not the \\\\ line break before it)
+            yield match, match.end() - len(match[0].lstrip("\\")), match.end()
             index = match.end()
+
+
+def mask_skipped(text: str, comments: bool = False) -> str:
+    """The text without what TeX does not typeset as text (verbatim-like environments, \\verb, comment
+    environments, \\iffalse...\\fi; and % comments if `comments`), blanked in place so that lines and columns
+    stay the same."""
+    for match, start, stop in list(_skipped_regions(text)):
+        if match["env"] or match["verb"] or match["iffalse"]:
+            text = _blank(text, start, stop, SKIPPED)
+        elif comments:
+            text = _blank(text, start, stop)
     return text
+
+
+def bracketed(text: str, index: int) -> str | None:
+    """The [...] argument at `index` (after spaces), with brackets and braces inside it balanced, or None."""
+    while index < len(text) and text[index] in " \t\n":
+        index += 1
+    if index >= len(text) or text[index] != "[":
+        return None
+    depth, start = 0, index + 1
+    for position in range(index, len(text)):
+        char = text[position]
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth == 0:
+                return text[start:position] if char == "]" else None
+    return None
+
+
+def top_level_split(options: str, separator: str = ",") -> list[str]:
+    """`options` split at each separator outside braces and brackets (`caption={a, b},label=x`)."""
+    parts, depth, start = [], 0, 0
+    for position, char in enumerate(options):
+        depth += char in "[{"
+        depth -= char in "]}"
+        if char == separator and depth == 0:
+            parts.append(options[start:position])
+            start = position + 1
+    return [*parts, options[start:]]
+
+
+def listing_options(text: str) -> list[str]:
+    """The [options] of each listing environment that TeX typesets (not one in a comment or an \\iffalse branch)."""
+    return [
+        options
+        for match, _, _ in _skipped_regions(text)
+        if match["env"] == "lstlisting" and (options := bracketed(text, match.end())) is not None
+    ]
 
 
 def _walker(text: str, tolerant: bool) -> LatexWalker:
@@ -248,7 +304,9 @@ def _walk(nodes, walker: LatexWalker) -> Iterator[tuple[LatexMacroNode, list, in
                 yield from _walk([a for a in node.nodeargd.argnlist or [] if a is not None], walker)
 
 
-_OPTIONS = re.compile(r"(\s*(\[[^\]]*\]|\([^)]*\)))+\s*")  # [pre][post] or (pre)(post) between multi-cite groups
+# [pre][post] or (pre)(post) between multi-cite groups, and the star of a command the parser does not know
+# (\\citegen*{key}): what lies between a citation command and its {key} groups
+_OPTIONS = re.compile(r"\s*(?:\*\s*(?:(?:\[[^\]]*\]|\([^)]*\))\s*)*|(?:(?:\[[^\]]*\]|\([^)]*\))\s*)+)")
 
 
 def _group_text(node) -> str:
@@ -286,9 +344,10 @@ def macros_of(nodes, walker: LatexWalker) -> list[Macro]:
 
 
 def _unread_citation(node: LatexMacroNode) -> bool:
-    """A citation command pylatexenc reads no arguments for (a paper's own \\citegen{key} or \\fancycite{key}):
-    its {key} follows as a group, which is no text (the lint takes such a macro for a citation command too,
-    checks.citation_commands)."""
+    """A macro named like a citation command that pylatexenc reads no arguments for (a class's \\citegen{key}, a
+    paper's own \\fancycite{key}): its {key} follows as a group, which is no text. checks.citation_commands takes
+    such a macro for a citation command when nothing the lint reads defines it; one the paper defines
+    (\\newcommand\\citequote[2]{...}) loses its groups from the text here all the same."""
     return "cite" in node.macroname.lower() and not (node.nodeargd and node.nodeargd.argnlist)
 
 
