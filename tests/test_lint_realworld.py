@@ -15,7 +15,7 @@ from scripts.stages.lint.__main__ import run_lint
 from scripts.stages.lint.bibliography import data_model, missing_fields, parse_bib
 from scripts.stages.lint.checks import option_labels
 from scripts.stages.lint.macros import defined_in, known_macros, paper_files
-from scripts.stages.lint.parse import mask_skipped, read_source
+from scripts.stages.lint.parse import mask_skipped, read_source, verbatim_environments
 from scripts.stages.metadata import load_metadata
 
 FIXTURE = ROOT / "tests" / "fixtures" / "lint" / "realworld"
@@ -143,6 +143,22 @@ def test_labels_that_options_define():
         "\\begin{comment}\n\\lstinputlisting[label=lst:hidden]{a.py}\n\\end{comment}\n"
     )
     assert option_labels(text) == {"lst:a", "lst:b", "lst:c", "lst:file", "my legend", "Plain"}
+
+
+@needs_tex
+def test_the_papers_own_verbatim_environments_are_skipped_like_lstlisting(tmp_path):
+    # computational-responsibility-2017's preamble: \lstnewenvironment{pseudocodelisting}{...}{}
+    folder = copy_fixture(tmp_path)
+    style = folder / "paper/macros.sty"
+    style.write_text(style.read_text() + "\\lstnewenvironment{code}[1][]{\\lstset{#1}}{}\n\\newminted{python}{}\n")
+    (folder / "paper/sections/04-discussion.tex").write_text(
+        "\\begin{code}[label=lst:own]\n\\undefinedInCode { x\n\\end{code}\n"
+        "\\begin{pythoncode}\nprint('{')\n\\end{pythoncode}\nSee \\ref{lst:own}.\n",
+        encoding="utf-8",
+    )
+    findings, _ = lint_folder(folder)
+    assert [(f.code, f.message) for f in findings if "discussion" in f.path] == []
+    assert verbatim_environments([style.read_text()]) == {"code", "pythoncode"}
 
 
 def test_what_tex_does_not_typeset_is_blanked_in_place():

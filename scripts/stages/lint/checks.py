@@ -338,10 +338,10 @@ _INPUT_LISTING = re.compile(r"\\lstinputlisting\b")
 _LEGEND_NAME = re.compile(r"\blegend\s+to\s+name\s*=\s*(\{[^{}]*\}|[^,{}\]\s]+)")
 
 
-def option_labels(text: str) -> set[str]:
-    """The labels that options define in a LaTeX text."""
-    typeset = mask_skipped(text, comments=True)
-    options = listing_options(text)
+def option_labels(text: str, verbatim: frozenset[str] = frozenset()) -> set[str]:
+    """The labels that options define in a LaTeX text (`verbatim`: the paper's own listing environments)."""
+    typeset = mask_skipped(text, comments=True, own=verbatim)
+    options = listing_options(text, verbatim)
     options += [found for m in _INPUT_LISTING.finditer(typeset) if (found := bracketed(typeset, m.end())) is not None]
     labels = set()
     for option in (item for listing in options for item in top_level_split(listing)):
@@ -358,7 +358,10 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
     labels = {f"fig:{i}" for i in figure_ids} | {f"sec:{s['id']}" for s in metadata["sections"]}
     labels |= {m.arguments[0] for _, m in macros if m.name == "label" and m.arguments}
     labels |= {
-        label for s in sources.values() for source in [s, *all_included(s)] for label in option_labels(source.text)
+        label
+        for s in sources.values()
+        for source in [s, *all_included(s)]
+        for label in option_labels(source.text, s.verbatim)
     }
     referenced = set()
     for path, macro in macros:

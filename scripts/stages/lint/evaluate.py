@@ -25,7 +25,7 @@ import yaml
 from scripts.common import ROOT, UserError, run_main
 from scripts.stages.lint import research_questions as rq
 from scripts.stages.lint import similarity
-from scripts.stages.lint.parse import Source, read_source
+from scripts.stages.lint.parse import Source, read_sections
 
 CORPUS = ROOT / "tests" / "real_papers"
 THIS_PAPER_TRUTH = ROOT / "tests" / "rq_truth_this_paper.yaml"
@@ -86,11 +86,7 @@ class Result:
 def load_paper(folder: Path, truth_file: Path | None = None) -> Paper:
     folder = folder.resolve()  # as the lint resolves its root: included files' paths are then relative to it
     metadata = yaml.safe_load((folder / "paper" / "metadata.yaml").read_text(encoding="utf-8"))
-    sources = {}
-    for section in metadata["sections"]:
-        source = read_source(folder / section["file"], folder)  # \\input paths are relative to the folder too
-        source.path = section["file"]
-        sources[section["id"]] = source
+    sources = read_sections(metadata["sections"], folder)  # as the lint reads them
     truth = yaml.safe_load((truth_file or folder / "truth.yaml").read_text(encoding="utf-8"))["questions"]
     titles = {section["id"]: section.get("title", "") for section in metadata["sections"]}
     return Paper(folder.name if truth_file is None else "this-paper", metadata["lint"], sources, truth, titles)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pylatexenc.latexwalker import (
     LatexCharsNode,
@@ -21,7 +22,7 @@ from pylatexenc.latexwalker import (
 )
 from pylatexenc.macrospec import LatexContextDb, MacroSpec, std_environment
 
-from scripts.stages.lint.macros import resolve_include
+from scripts.stages.lint.macros import paper_files, resolve_include
 
 # Citation commands of biblatex and natbib (with their capitalised and starred forms): each takes
 # optional [pre][post] notes and one {key,key} argument.
@@ -139,6 +140,7 @@ class Source:
     lists: int = 0  # lists (LISTS) that are not inside another list
     items_path: str = ""  # the file the items are in (an included file when the list is there)
     included: list[Source] = field(default_factory=list)
+    verbatim: frozenset[str] = frozenset()  # the paper's own verbatim-like environments (verbatim_environments)
 
 
 def all_included(source: Source) -> list[Source]:
@@ -166,14 +168,40 @@ def _blank(text: str, start: int, end: int, filler: str = " ") -> str:
 
 # A % comment: after an even number of backslashes (`\\%` is a line break, then a comment; `\%` is a percent sign).
 COMMENT = r"(?<!\\)(?:\\\\)*%[^\n]*"
-_SKIP_START = re.compile(
-    COMMENT  # a comment: nothing in it starts a skipped region
-    + r"|\\begin\s*\{(?P<env>"
-    + "|".join(re.escape(e) for e in SKIPPED_ENVIRONMENTS)
-    + r")\}"
-    r"|\\(?P<verb>verb\*?|lstinline|mintinline|mint)(?![A-Za-z])"
-    r"|\\(?P<iffalse>iffalse)(?![A-Za-z])"
+
+
+@cache
+def _skip_start(own: frozenset[str] = frozenset()) -> re.Pattern:
+    """What starts a region TeX does not typeset; `own`: the paper's own verbatim-like environments."""
+    environments = sorted({*SKIPPED_ENVIRONMENTS, *own}, key=len, reverse=True)
+    return re.compile(
+        COMMENT  # a comment: nothing in it starts a skipped region
+        + r"|\\begin\s*\{(?P<env>"
+        + "|".join(re.escape(e) for e in environments)
+        + r")\}"
+        r"|\\(?P<verb>verb\*?|lstinline|mintinline|mint)(?![A-Za-z])"
+        r"|\\(?P<iffalse>iffalse)(?![A-Za-z])"
+    )
+
+
+# Environments a paper defines whose body TeX reads verbatim: listings' \lstnewenvironment{code}, fancyvrb's
+# \DefineVerbatimEnvironment{code}, tcolorbox's \newtcblisting{code}, minted's \newminted{python}{...} (the
+# environment `pythoncode`) or \newminted[code]{python}{...}.
+_VERBATIM_DEFINER = re.compile(
+    r"\\(?:lstnewenvironment|DefineVerbatimEnvironment|newtcblisting|NewTCBListing)\s*\{\s*([A-Za-z*]+)\s*\}"
+    r"|\\newminted\s*(?:\[\s*([A-Za-z*]+)\s*\])?\s*\{\s*([A-Za-z]+)\s*\}"
 )
+
+
+def verbatim_environments(texts: Iterable[str]) -> frozenset[str]:
+    """The verbatim-like environments these texts define (comments not read)."""
+    names = set()
+    for text in texts:
+        for match in _VERBATIM_DEFINER.finditer(re.sub(COMMENT, "", text)):
+            names.add(match[1] or match[2] or f"{match[3]}code")
+    return frozenset(names)
+
+
 _CONDITIONAL = re.compile(COMMENT + r"|\\(if[A-Za-z@]*|fi|else)(?![A-Za-z@])")
 
 
@@ -210,11 +238,11 @@ def _end_of_false_branch(text: str, start: int) -> tuple[int, int]:
     return len(text), len(text)
 
 
-def _skipped_regions(text: str) -> Iterator[tuple[re.Match, int, int]]:
+def _skipped_regions(text: str, own: frozenset[str] = frozenset()) -> Iterator[tuple[re.Match, int, int]]:
     """(the match that starts it, start, end) of each region TeX does not typeset as text, in order: % comments,
     verbatim-like environments, \\verb and its kin, \\iffalse branches. A region inside another is not one."""
-    index = 0
-    while match := _SKIP_START.search(text, index):
+    index, start_pattern = 0, _skip_start(own)
+    while match := start_pattern.search(text, index):
         if match["env"]:
             end = re.compile(r"\\end\s*\{" + re.escape(match["env"]) + r"\}").search(text, match.end())
             stop = end.end() if end else len(text)
@@ -233,11 +261,11 @@ def _skipped_regions(text: str) -> Iterator[tuple[re.Match, int, int]]:
             index = match.end()
 
 
-def mask_skipped(text: str, comments: bool = False) -> str:
-    """The text without what TeX does not typeset as text (verbatim-like environments, \\verb, comment
-    environments, \\iffalse...\\fi; and % comments if `comments`), blanked in place so that lines and columns
-    stay the same."""
-    for match, start, stop in list(_skipped_regions(text)):
+def mask_skipped(text: str, comments: bool = False, own: frozenset[str] = frozenset()) -> str:
+    """The text without what TeX does not typeset as text (verbatim-like environments, the paper's `own` too,
+    \\verb, comment environments, \\iffalse...\\fi; and % comments if `comments`), blanked in place so that lines
+    and columns stay the same."""
+    for match, start, stop in list(_skipped_regions(text, own)):
         if match["env"] or match["verb"] or match["iffalse"]:
             text = _blank(text, start, stop, SKIPPED)
         elif comments:
@@ -275,12 +303,13 @@ def top_level_split(options: str, separator: str = ",") -> list[str]:
     return [*parts, options[start:]]
 
 
-def listing_options(text: str) -> list[str]:
-    """The [options] of each listing environment that TeX typesets (not one in a comment or an \\iffalse branch)."""
+def listing_options(text: str, own: frozenset[str] = frozenset()) -> list[str]:
+    """The [options] of each listing environment that TeX typesets (lstlisting and the paper's `own` verbatim-like
+    environments; not one in a comment or an \\iffalse branch)."""
     return [
         options
-        for match, _, _ in _skipped_regions(text)
-        if match["env"] == "lstlisting" and (options := bracketed(text, match.end())) is not None
+        for match, _, _ in _skipped_regions(text, own)
+        if match["env"] in {"lstlisting", *own} and (options := bracketed(text, match.end())) is not None
     ]
 
 
@@ -651,12 +680,18 @@ def _merge_included(source: Source, macro: Macro, child: Source) -> None:
     source.included.append(child)
 
 
-def read_source(path: str | Path, root: Path | None = None, including: frozenset[Path] = frozenset()) -> Source:
-    """A section file parsed, with the files it includes followed (each finding keeps its own file:line)."""
+def read_source(
+    path: str | Path,
+    root: Path | None = None,
+    including: frozenset[Path] = frozenset(),
+    verbatim: frozenset[str] = frozenset(),
+) -> Source:
+    """A section file parsed, with the files it includes followed (each finding keeps its own file:line);
+    `verbatim`: the paper's own verbatim-like environments, skipped like lstlisting."""
     path = Path(path)
     shown = shown_path(path, root)
     text, problems = decode(shown, path.read_bytes())
-    runs, walker, parse_problems = parse_runs(mask_skipped(text))
+    runs, walker, parse_problems = parse_runs(mask_skipped(text, own=verbatim))
     nodes = sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos)
     macros = macros_of(nodes, walker)
     paragraphs = sorted((p for run in runs for p in paragraphs_of(run, walker)), key=lambda p: p.line)
@@ -671,6 +706,7 @@ def read_source(path: str | Path, root: Path | None = None, including: frozenset
         items=items_of(nodes, walker),
         lists=lists_of(nodes),
         items_path=shown,
+        verbatim=verbatim,
     )
     for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
         name = macro.arguments[0].strip()
@@ -679,5 +715,15 @@ def read_source(path: str | Path, root: Path | None = None, including: frozenset
             why = "no such file" if target is None else "the file includes itself"
             source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
             continue
-        _merge_included(source, macro, read_source(target, root, including | {path.resolve()}))
+        _merge_included(source, macro, read_source(target, root, including | {path.resolve()}, verbatim))
     return source
+
+
+def read_sections(sections: Sequence[dict[str, Any]], root: Path) -> dict[str, Source]:
+    """The paper's section files that exist, by section id, parsed (paths relative to `root`, the paper's folder),
+    with the verbatim-like environments that its own files (paper_files) and its section files define."""
+    files = {section["id"]: root / section["file"] for section in sections if (root / section["file"]).is_file()}
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in files.values()]
+    texts += [path.read_text(encoding="utf-8", errors="replace") for path in paper_files(root / "paper")]
+    verbatim = verbatim_environments(texts)
+    return {sid: read_source(path, root, verbatim=verbatim) for sid, path in files.items()}
