@@ -159,6 +159,8 @@ def test_the_papers_own_verbatim_environments_are_skipped_like_lstlisting(tmp_pa
     findings, _ = lint_folder(folder)
     assert [(f.code, f.message) for f in findings if "discussion" in f.path] == []
     assert verbatim_environments([style.read_text()]) == {"code", "pythoncode"}
+    assert verbatim_environments(["\\newtcblisting[auto counter]{shell}{listing only}"]) == {"shell"}
+    assert verbatim_environments(["% \\lstnewenvironment{old}{}{}"]) == frozenset()
 
 
 def test_what_tex_does_not_typeset_is_blanked_in_place():

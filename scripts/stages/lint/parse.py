@@ -188,7 +188,8 @@ def _skip_start(own: frozenset[str] = frozenset()) -> re.Pattern:
 # \DefineVerbatimEnvironment{code}, tcolorbox's \newtcblisting{code}, minted's \newminted{python}{...} (the
 # environment `pythoncode`) or \newminted[code]{python}{...}.
 _VERBATIM_DEFINER = re.compile(
-    r"\\(?:lstnewenvironment|DefineVerbatimEnvironment|newtcblisting|NewTCBListing)\s*\{\s*([A-Za-z*]+)\s*\}"
+    r"\\(?:lstnewenvironment|DefineVerbatimEnvironment|newtcblisting|NewTCBListing)\s*(?:\[[^\]]*\]\s*)?"
+    r"\{\s*([A-Za-z*]+)\s*\}"
     r"|\\newminted\s*(?:\[\s*([A-Za-z*]+)\s*\])?\s*\{\s*([A-Za-z]+)\s*\}"
 )
 
