@@ -347,7 +347,7 @@ def option_labels(text: str, verbatim: frozenset[str] = frozenset()) -> set[str]
     for option in (item for listing in options for item in top_level_split(listing)):
         key, _, value = option.partition("=")
         if key.strip() == "label" and value.strip():
-            labels.add(value.strip().removeprefix("{").removesuffix("}").strip())
+            labels.add(value.strip("{} \t\n"))
     return labels | {name.strip("{} \t\n") for name in _LEGEND_NAME.findall(typeset)}
 
 

@@ -14,10 +14,12 @@ from pathlib import Path
 
 from scripts.common import ROOT, atomic_write_text
 
-# \def\foo, \let\foo, \newcount\foo ... : the name right after a TeX-level definer.
+# \def\foo, \let\foo, \newcount\foo ... : the name right after a TeX-level definer (pgf's \pgfmathsetmacro{\x}{2*3}
+# and \pgfmathtruncatemacro\n{...} too, which define their macro at run time).
 _TEX_DEFINER = re.compile(
     r"\\(?:[gex]?def|let|futurelet|[a-z]*chardef|countdef|dimendef|skipdef|muskipdef|toksdef|"
-    r"new(?:count|dimen|skip|muskip|toks|box|read|write|length|savebox|language|insert|fam)|font|csdef)"
+    r"new(?:count|dimen|skip|muskip|toks|box|read|write|length|savebox|language|insert|fam)|font|csdef|"
+    r"pgfmath(?:set|truncate|setlength)macro)"
     r"\s*\{?\s*\\([A-Za-z@]+)"
 )
 # \newcommand{\foo}, \DeclareRobustCommand\foo, \NewDocumentCommand{\foo}, \DeclareMathOperator{\foo},
@@ -42,15 +44,14 @@ _COUNTER = re.compile(r"\\newcounter\s*\{([A-Za-z@]+)\}")
 _FOREACH = re.compile(
     r"\\(?:foreach|pgfplotsforeachungrouped)\s*((?:\[[^\]]*\]\s*)?(?:\\[A-Za-z@]+\s*(?:/\s*)?)+(?:\[[^\]]*\]\s*)?)in\b"
 )
-# pgf and pgfplots define macros at run time: \\pgfmathsetmacro{\\x}{2*3} and \\pgfmathtruncatemacro\\n{..};
-# \\pgfplotstableread[options]{data.csv}\\table (or inline data in braces) reads a table into \\table, as
-# \\pgfplotstablenew[..]{4}\\t, \\pgfplotstabletranspose\\t{..} and \\pgfplotstablesort[..]\\t{..} make one; and
-# `visualization depends on={rawx \\as \\rawx}` names \\rawx for the plot's options (\\as is a delimiter it reads).
-_OPTIONS = r"(?:\[(?:[^\[\]]|\[[^\]]*\])*\]\s*)?"
+# pgfplots defines macros at run time: \pgfplotstableread[options]{data.csv}\table (or inline data in braces) reads
+# a table into \table, as \pgfplotstablenew[..]{4}\t, \pgfplotstabletranspose\t{..} and \pgfplotstablesort[..]\t{..}
+# make one; and `visualization depends on={rawx \as \rawx}` names \rawx for the plot's options (\as is a delimiter
+# it reads).
+_OPTIONAL_ARGUMENT = r"(?:\[(?:[^\[\]]|\[[^\]]*\])*\]\s*)?"
 _BRACED = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
-_PGF_DEFINER = re.compile(
-    r"\\pgfmath(?:set|truncate|setlength)macro\s*\{?\s*\\([A-Za-z@]+)"
-    rf"|\\pgfplotstable(?:read\s*{_OPTIONS}{_BRACED}|new\s*{_OPTIONS}{_BRACED}|transpose\s*{_OPTIONS}|sort\s*{_OPTIONS})"
+_PGFPLOTS_TABLE = re.compile(
+    rf"\\pgfplotstable(?:(?:read|new)\s*{_OPTIONAL_ARGUMENT}{_BRACED}|(?:transpose|sort)\s*{_OPTIONAL_ARGUMENT})"
     r"\s*\{?\s*\\([A-Za-z@]+)"
 )
 _VISUALIZATION_DEPENDS_ON = re.compile(rf"visualization\s+depends\s+on\s*=\s*({_BRACED}|[^,\]]*)")
@@ -90,9 +91,10 @@ def defined_in(text: str) -> set[str]:
         names |= {f"the{name}", f"c@{name}", f"p@{name}"}
     for loop in _FOREACH.findall(text):
         names |= set(_MACRO_NAME.findall(loop))
-    names |= {name for pair in _PGF_DEFINER.findall(text) for name in pair if name}
+    names |= set(_PGFPLOTS_TABLE.findall(text))
     for value in _VISUALIZATION_DEPENDS_ON.findall(text):
-        names |= {"as", *_AS.findall(value)} if _AS.search(value) else set()
+        if named := _AS.findall(value):
+            names |= {"as", *named}
     return names
 
 

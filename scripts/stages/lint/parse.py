@@ -257,7 +257,7 @@ def _skipped_regions(text: str, own: frozenset[str] = frozenset()) -> Iterator[t
             _, resume = _end_of_false_branch(text, match.end())
             yield match, match.start(), resume
             index = max(resume, match.end())
-        else:  # a % comment, from the % on (not the \\\\ line break before it)
+        else:  # a % comment, from the % on (not the \\ line break before it)
             yield match, match.end() - len(match[0].lstrip("\\")), match.end()
             index = match.end()
 

@@ -716,9 +716,8 @@ def named_questions_by_section(
         if sid == settings["research_questions_section"] or sid not in sources:
             continue
         texts = [sources[sid].text, *included_files(sources[sid]).values()]
-        typeset = [
-            mask_skipped(text, comments=True, own=sources[sid].verbatim) for text in texts
-        ]  # what TeX does not typeset names nothing
+        # what TeX does not typeset names nothing
+        typeset = [mask_skipped(text, comments=True, own=sources[sid].verbatim) for text in texts]
         found[sid] = frozenset(q for text in typeset for q in named_questions(text, questions))
     return found
 
