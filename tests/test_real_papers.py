@@ -121,6 +121,8 @@ def test_every_input_resolves_from_the_paper_folder(paper: Path):
         seen.add(tex)
         for name in INPUT.findall(strip_comments(tex.read_text(encoding="utf-8"))):
             target = paper / (name if name.endswith(".tex") else f"{name}.tex")
+            if not target.is_file():  # as TeX does: a name with another extension (Inkscape's .pdf_tex) as given
+                target = paper / name
             assert target.is_file(), f"{tex.relative_to(paper)} inputs {name}, which does not exist"
             if target not in seen:
                 pending.append(target)
