@@ -102,6 +102,27 @@ def test_definitions_are_read_in_every_form():
     assert {"thestep", "gap", "Input", "Continue", "If", "uIf", "lIf", "ElseIf", "Else", "lElse"} <= defined_in(text)
 
 
+def test_titlesec_titleclass_defines_its_sectioning_command():
+    # As in developer-experience-mlr-2020's preamble: \subsubsubsection was six false P003
+    text = r"\titleclass{\subsubsubsection}{straight}[\subsection] \newcounter{subsubsubsection}[subsubsection]"
+    assert {"subsubsubsection", "thesubsubsubsection"} <= defined_in(text)
+
+
+def test_at_is_a_letter_between_makeatletter_and_makeatother(tmp_path):
+    # As in Inkscape's .pdf_tex files (elektra-crypto-2018): \f@size is the kernel's, not an unknown \f
+    section = tmp_path / "figure.pdf_tex"
+    section.write_text(
+        "\\begingroup\\makeatletter\n"
+        "\\providecommand\\lineheight[1]{\\fontsize\\f@size{#1\\f@size}\\selectfont}\n"
+        "\\makeatother\\endgroup\n"
+        "% \\makeatletter in a comment changes nothing\n"
+        "Text \\f@size.\n",
+        encoding="utf-8",
+    )
+    names = [(m.name, m.line) for m in read_source(section).macros if m.name.startswith("f")]
+    assert names == [("fontsize", 2), ("f@size", 2), ("f@size", 2), ("f", 5)]  # after \makeatother, TeX reads \f
+
+
 def test_the_variables_of_a_tikz_foreach_loop_are_defined():
     # As in tests/real_papers/cefr-llm-2024 (03-results.tex): the loop's variables and its options' macros.
     text = (

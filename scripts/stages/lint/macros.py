@@ -15,11 +15,12 @@ from pathlib import Path
 from scripts.common import ROOT, atomic_write_text
 
 # \def\foo, \let\foo, \newcount\foo ... : the name right after a TeX-level definer (pgf's \pgfmathsetmacro{\x}{2*3}
-# and \pgfmathtruncatemacro\n{...} too, which define their macro at run time).
+# and \pgfmathtruncatemacro\n{...} too, which define their macro at run time, and titlesec's
+# \titleclass{\subsubsubsection}{straight}[\subsection], which makes a new sectioning command).
 _TEX_DEFINER = re.compile(
     r"\\(?:[gex]?def|let|futurelet|[a-z]*chardef|countdef|dimendef|skipdef|muskipdef|toksdef|"
     r"new(?:count|dimen|skip|muskip|toks|box|read|write|length|savebox|language|insert|fam)|font|csdef|"
-    r"pgfmath(?:set|truncate|setlength)macro)"
+    r"pgfmath(?:set|truncate|setlength)macro|titleclass)"
     r"\s*\{?\s*\\([A-Za-z@]+)"
 )
 # \newcommand{\foo}, \DeclareRobustCommand\foo, \NewDocumentCommand{\foo}, \DeclareMathOperator{\foo},

@@ -356,8 +356,28 @@ def _following_groups(siblings: list, index: int) -> list[str]:
     return groups
 
 
+# Between \makeatletter and \makeatother (or the file's end) @ is a letter: \f@size is one macro there, not \f.
+_AT_LETTER = re.compile(r"\\makeatletter(?![A-Za-z@])(.*?)(?:\\makeatother(?![A-Za-z@])|\Z)", re.S)
+_LETTERS_AND_AT = re.compile(r"[A-Za-z@]+")
+
+
+def at_letter_regions(text: str) -> list[range]:
+    """Where @ is a letter in `text`: after each \\makeatletter that is not commented out, up to its \\makeatother."""
+    return [range(*match.span(1)) for match in _AT_LETTER.finditer(mask_skipped(text, comments=True))]
+
+
+def _macro_name(node: LatexMacroNode, text: str, at_letter: list[range]) -> str:
+    """The macro's name as TeX reads it: pylatexenc ends every name before an @."""
+    name = node.macroname
+    after = node.pos + 1 + len(name)
+    if name.isalpha() and text[after : after + 1] == "@" and any(node.pos in region for region in at_letter):
+        return _LETTERS_AND_AT.match(text, node.pos + 1).group()
+    return name
+
+
 def macros_of(nodes, walker: LatexWalker) -> list[Macro]:
     found = []
+    at_letter = at_letter_regions(walker.s) if "\\makeatletter" in walker.s else []
     for node, siblings, index in _walk(nodes, walker):
         line, col = walker.pos_to_lineno_colno(node.pos)
         if node.macroname in MULTICITE_MACROS or not (node.nodeargd and node.nodeargd.argnlist):
@@ -369,7 +389,7 @@ def macros_of(nodes, walker: LatexWalker) -> list[Macro]:
                 for a in (node.nodeargd.argnlist if node.nodeargd else []) or []
                 if isinstance(a, LatexGroupNode) and a.delimiters[0] == "{"  # not [options]
             ]
-        found.append(Macro(node.macroname, line, col + 1, arguments))
+        found.append(Macro(_macro_name(node, walker.s, at_letter), line, col + 1, arguments))
     return found
 
 
