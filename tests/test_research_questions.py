@@ -97,6 +97,32 @@ def test_what_is_no_evidence(tmp_path, trap):
     assert [f.code for f in findings if "RQ1" in f.message] == ["R002"]
 
 
+def test_a_follow_up_with_no_word_of_its_own_is_matched_with_the_question_it_follows(tmp_path):
+    # As in cooperation-variability-2026: "(i) Does EV promote cooperation? (ii) If so, how does it?"
+    questions = QUESTIONS.replace("\\end{itemize}", "  \\item If so, how do they?\n\\end{itemize}")
+    sources = {}
+    for sid, text in {
+        "questions": questions,
+        "results": "We found that tariffs cut the grain exports of landlocked states by a third, through transit fees.\n",
+        "conclusion": "Rainfall varied by month.\n",
+    }.items():
+        (tmp_path / f"{sid}.tex").write_text(text, encoding="utf-8")
+        sources[sid] = read_source(tmp_path / f"{sid}.tex")
+    asked = research_questions.questions_of(sources["questions"])
+    assert [q["text"] for q in asked][1:] == [
+        "How do tariffs change grain exports of landlocked states?",
+        "If so, how do they?",
+    ]
+    assert (
+        research_questions.query(asked[2])
+        == "How do tariffs change grain exports of landlocked states? If so, how do they?"
+    )
+    assert "context" not in asked[1]  # a question with words of its own is matched on them alone
+    findings, coverage = research_questions.check({"lint": LINT}, sources)
+    assert verdicts(coverage, "RQ3")["results"] == research_questions.EVIDENCE
+    assert not [f for f in findings if "RQ3" in f.message]
+
+
 def test_a_near_copy_of_a_question_is_a_restatement():
     terms = [set(similarity.terms("Why do small states choose permanent neutrality?"))]
     copy = "small states choose permanent neutrality, the study says"

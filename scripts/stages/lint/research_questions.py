@@ -505,12 +505,17 @@ def questions_of(section: Source) -> list[dict[str, Any]]:
         questions.append(
             {"id": question_id, "text": question_text(text, raw), "file": section.path, "line": line, "label": key}
         )
+    # A follow-up with no word of its own ("(ii) If so, how does it?") asks about the question before it.
+    for previous, question in zip(questions, questions[1:]):
+        if not similarity.terms(query(question)):
+            question["context"] = query(previous)
     return questions
 
 
 def query(question: dict[str, Any]) -> str:
-    """The words a question is matched on: its text without a leading "RQ2:"."""
-    return RQ_PREFIX.sub("", question["text"])
+    """The words a question is matched on: its text without a leading "RQ2:", after the question it follows up
+    when it has no word of its own (its `context`)."""
+    return " ".join(filter(None, [question.get("context"), RQ_PREFIX.sub("", question["text"])]))
 
 
 def paper_sentences(
