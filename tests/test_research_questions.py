@@ -103,7 +103,7 @@ def test_a_follow_up_with_no_word_of_its_own_is_matched_with_the_question_it_fol
     sources = {}
     for sid, text in {
         "questions": questions,
-        "results": "We found that tariffs cut the grain exports of landlocked states by a third, through transit fees.\n",
+        "results": "We found that tariffs cut the grain exports of landlocked states by a third, by transit fees.\n",
         "conclusion": "Rainfall varied by month.\n",
     }.items():
         (tmp_path / f"{sid}.tex").write_text(text, encoding="utf-8")

@@ -32,6 +32,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -506,7 +507,7 @@ def questions_of(section: Source) -> list[dict[str, Any]]:
             {"id": question_id, "text": question_text(text, raw), "file": section.path, "line": line, "label": key}
         )
     # A follow-up with no word of its own ("(ii) If so, how does it?") asks about the question before it.
-    for previous, question in zip(questions, questions[1:]):
+    for previous, question in itertools.pairwise(questions):
         if not similarity.terms(query(question)):
             question["context"] = query(previous)
     return questions
