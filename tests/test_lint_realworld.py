@@ -211,6 +211,28 @@ def test_a_parse_error_stays_in_its_paragraph(tmp_path):
 
 
 @needs_tex
+def test_a_missing_file_that_a_listing_pdfpages_or_a_verbatim_input_reads_is_p005(tmp_path):
+    # As in minecraft-mas-2025's appendix (its listing and PDF were not ported): TeX stops there
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code/run.py").write_text("print(1)\n", encoding="utf-8")
+    (tmp_path / "slides.pdf").write_bytes(b"%PDF-1.4\n")
+    section = tmp_path / "appendix.tex"
+    section.write_text(
+        "\\lstinputlisting[language=Python]{code/run.py}\n\\includepdf[pages=-]{slides}\n"  # these exist
+        "\\lstinputlisting[language={}, label={lst:chats}]{appendix/chats.xml}\n"
+        "\\includepdf[\n  pages=1,\n  pagecommand={\\section*{Declaration}}\n]{scans}\n"
+        "\\VerbatimInput{log.txt}\n\\inputminted{python}{code/missing.py}\n",
+        encoding="utf-8",
+    )
+    problems = [(p.code, p.line, p.message) for p in read_source(section, tmp_path).problems]
+    assert problems == [
+        ("P005", 3, "\\lstinputlisting{appendix/chats.xml}: no such file"),
+        ("P005", 4, "\\includepdf{scans}: no such file"),
+        ("P005", 8, "\\VerbatimInput{log.txt}: no such file"),
+        ("P005", 9, "\\inputminted{code/missing.py}: no such file"),
+    ]
+
+
 def test_included_files_are_followed_with_their_own_lines(tmp_path):
     folder = copy_fixture(tmp_path)
     findings, _ = lint_folder(folder)

@@ -31,7 +31,10 @@ CHECKS: dict[str, tuple[str, str]] = {
     "P002": ("error", "a section file is not UTF-8"),
     "P003": ("warning", "a macro that neither LaTeX, the paper's packages, its own files nor lint.known_macros define"),
     "P004": ("error", "a section file named in the metadata does not exist"),
-    "P005": ("error", "a file named by \\input, \\include or \\subfile does not exist"),
+    "P005": (
+        "error",
+        "a file that \\input, \\include, \\subfile, \\lstinputlisting, \\includepdf or \\VerbatimInput name is absent",
+    ),
     "T001": ("error", "a section the journal requires is missing"),
     "T002": ("error", "the required sections are not in the journal's order"),
     "T003": ("error", "a required section is empty"),

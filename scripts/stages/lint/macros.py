@@ -205,13 +205,15 @@ def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> tupl
     return frozenset(names), missing
 
 
-def resolve_include(name: str, including: Path, root: Path | None) -> Path | None:
+def resolve_include(
+    name: str, including: Path, root: Path | None, suffixes: tuple[str, ...] = (".tex", "")
+) -> Path | None:
     """The file \\input{name} reads: from the paper's folder (where TeX runs), its paper/ folder or beside the
-    including file; with .tex added first, as TeX does."""
+    including file; with .tex added first, as TeX does (`suffixes`: what another macro tries, in its order)."""
     bases = [root, root / "paper", including.parent] if root is not None else [including.parent]
     for base in bases:
-        for candidate in (base / f"{name}.tex", base / name):
-            if candidate.is_file():
+        for suffix in suffixes:
+            if (candidate := base / f"{name}{suffix}").is_file():
                 return candidate
     return None
 

@@ -38,6 +38,15 @@ MULTICITE_MACROS = {
 }
 REF_MACROS = {"ref", "autoref", "cref", "Cref", "pageref", "nameref", "eqref", "vref", "Vref", "labelcref"}
 INCLUDE_MACROS = {"input", "include", "subfile"}
+# Macros that read a file which is not LaTeX (a listing, a PDF's pages, a verbatim file), from their last argument,
+# with the suffixes each tries: the file must exist all the same, or TeX stops.
+READ_FILE_MACROS = {
+    "lstinputlisting": ("",),
+    "includepdf": ("", ".pdf"),
+    "VerbatimInput": ("",),
+    "verbatiminput": ("",),
+    "inputminted": ("",),
+}
 # Macros this project defines (paper/epsbs.sty) or uses from biblatex, with how they take arguments (pylatexenc
 # needs that to read their arguments; whether a macro exists at all is scripts/stages/lint/macros.py's job).
 PROJECT_MACROS = {
@@ -52,6 +61,8 @@ PROJECT_MACROS = {
     "@": "",  # LaTeX's sentence-end marker after a capital ("the EU\@. Hence")
     **{name: "*[[{" for name in CITE_MACROS},
     **{name: "" for name in MULTICITE_MACROS},
+    **{name: "[{" for name in READ_FILE_MACROS},  # options with braces inside (language={}) are one argument
+    "inputminted": "[{{",  # [options]{language}{file}
 }
 # Environments whose content TeX does not typeset as text (blanked before parsing; positions are kept).
 SKIPPED_ENVIRONMENTS = (
@@ -737,6 +748,12 @@ def read_source(
             source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
             continue
         _merge_included(source, macro, read_source(target, root, including | {path.resolve()}, verbatim))
+    for macro in [m for m in macros if m.name in READ_FILE_MACROS and m.arguments]:
+        name = macro.arguments[-1].strip()
+        if resolve_include(name, path, root, READ_FILE_MACROS[macro.name]) is None:
+            source.problems.append(
+                Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: no such file", shown)
+            )
     return source
 
 
