@@ -121,6 +121,15 @@ def test_a_follow_up_with_no_word_of_its_own_is_matched_with_the_question_it_fol
     findings, coverage = research_questions.check({"lint": LINT}, sources)
     assert verdicts(coverage, "RQ3")["results"] == research_questions.EVIDENCE
     assert not [f for f in findings if "RQ3" in f.message]
+    # the question it follows keeps the topic its own words give it, and the follow-up shares it
+    settings = {**LINT, "coverage_sections": ["method", "results", "conclusion"]}
+    titles = {"method": "Grain exports", "results": "Results", "conclusion": "Conclusion"}
+    topics = research_questions.topic_sections(asked, titles, settings)
+    assert topics == {"RQ1": frozenset(), "RQ2": {"method"}, "RQ3": {"method"}}
+    # a follow-up of a follow-up asks about the whole chain
+    chained = [*asked, {"id": "RQ4", "text": "And why?", "file": "q.tex", "line": 9, "label": ""}]
+    research_questions.follow_ups(chained)
+    assert research_questions.query(chained[3]).startswith("How do tariffs change grain exports")
 
 
 def test_a_near_copy_of_a_question_is_a_restatement():

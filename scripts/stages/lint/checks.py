@@ -33,7 +33,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "P004": ("error", "a section file named in the metadata does not exist"),
     "P005": (
         "error",
-        "a file that \\input, \\include, \\subfile, \\lstinputlisting, \\includepdf or \\VerbatimInput name is absent",
+        "a file named by \\input, \\include, \\subfile, \\lstinputlisting, \\includepdf, \\VerbatimInput, "
+        "\\verbatiminput or \\inputminted is missing",
     ),
     "T001": ("error", "a section the journal requires is missing"),
     "T002": ("error", "the required sections are not in the journal's order"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,8 @@ READ_FILE_MACROS = {
     "verbatiminput": ("",),
     "inputminted": ("",),
 }
+# A file name made by TeX (a macro's argument, code/#1, or a macro, \\srcdir/run.py): the lint cannot resolve it.
+_COMPUTED_NAME = re.compile(r"[#\\]")
 # Macros this project defines (paper/epsbs.sty) or uses from biblatex, with how they take arguments (pylatexenc
 # needs that to read their arguments; whether a macro exists at all is scripts/stages/lint/macros.py's job).
 PROJECT_MACROS = {
@@ -63,6 +65,7 @@ PROJECT_MACROS = {
     **{name: "" for name in MULTICITE_MACROS},
     **{name: "[{" for name in READ_FILE_MACROS},  # options with braces inside (language={}) are one argument
     "inputminted": "[{{",  # [options]{language}{file}
+    "verbatiminput": "*{",  # verbatim's \verbatiminput*{file}
 }
 # Environments whose content TeX does not typeset as text (blanked before parsing; positions are kept).
 SKIPPED_ENVIRONMENTS = (
@@ -372,13 +375,15 @@ _AT_LETTER = re.compile(r"\\makeatletter(?![A-Za-z@])(.*?)(?:\\makeatother(?![A-
 _LETTERS_AND_AT = re.compile(r"[A-Za-z@]+")
 
 
-def at_letter_regions(text: str) -> list[range]:
+@lru_cache(maxsize=4)  # macros_of runs once for the file and once per paragraph, on the same text
+def at_letter_regions(text: str) -> tuple[range, ...]:
     """Where @ is a letter in `text`: after each \\makeatletter that is not commented out, up to its \\makeatother."""
-    return [range(*match.span(1)) for match in _AT_LETTER.finditer(mask_skipped(text, comments=True))]
+    return tuple(range(*match.span(1)) for match in _AT_LETTER.finditer(mask_skipped(text, comments=True)))
 
 
-def _macro_name(node: LatexMacroNode, text: str, at_letter: list[range]) -> str:
-    """The macro's name as TeX reads it: pylatexenc ends every name before an @."""
+def _macro_name(node: LatexMacroNode, text: str, at_letter: tuple[range, ...]) -> str:
+    """The macro's name with the letters and @s that follow it where @ is a letter (\\f@size; pylatexenc ends
+    every name before an @)."""
     name = node.macroname
     after = node.pos + 1 + len(name)
     if name.isalpha() and text[after : after + 1] == "@" and any(node.pos in region for region in at_letter):
@@ -388,7 +393,7 @@ def _macro_name(node: LatexMacroNode, text: str, at_letter: list[range]) -> str:
 
 def macros_of(nodes, walker: LatexWalker) -> list[Macro]:
     found = []
-    at_letter = at_letter_regions(walker.s) if "\\makeatletter" in walker.s else []
+    at_letter = at_letter_regions(walker.s) if "\\makeatletter" in walker.s else ()
     for node, siblings, index in _walk(nodes, walker):
         line, col = walker.pos_to_lineno_colno(node.pos)
         if node.macroname in MULTICITE_MACROS or not (node.nodeargd and node.nodeargd.argnlist):
@@ -740,16 +745,21 @@ def read_source(
         items_path=shown,
         verbatim=verbatim,
     )
+    read_files = [m for m in macros if m.name in READ_FILE_MACROS and m.arguments]  # this file's, before merging
     for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
         name = macro.arguments[0].strip()
+        if _COMPUTED_NAME.search(name):  # \input{parts/#1} in a definition: TeX's to resolve, not a file here
+            continue
         target = resolve_include(name, path, root)
         if target is None or target.resolve() in including | {path.resolve()}:
             why = "no such file" if target is None else "the file includes itself"
             source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
             continue
         _merge_included(source, macro, read_source(target, root, including | {path.resolve()}, verbatim))
-    for macro in [m for m in macros if m.name in READ_FILE_MACROS and m.arguments]:
+    for macro in read_files:
         name = macro.arguments[-1].strip()
+        if _COMPUTED_NAME.search(name):
+            continue
         if resolve_include(name, path, root, READ_FILE_MACROS[macro.name]) is None:
             source.problems.append(
                 Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: no such file", shown)

@@ -506,17 +506,27 @@ def questions_of(section: Source) -> list[dict[str, Any]]:
         questions.append(
             {"id": question_id, "text": question_text(text, raw), "file": section.path, "line": line, "label": key}
         )
-    # A follow-up with no word of its own ("(ii) If so, how does it?") asks about the question before it.
-    for previous, question in itertools.pairwise(questions):
-        if not similarity.terms(query(question)):
-            question["context"] = query(previous)
+    follow_ups(questions)
     return questions
 
 
+def follow_ups(questions: list[dict[str, Any]]) -> None:
+    """A follow-up with no word of its own ("(ii) If so, how does it?") asks about the question before it (and a
+    follow-up of a follow-up about the whole chain): their words become its `context`."""
+    for previous, question in itertools.pairwise(questions):
+        if not similarity.terms(own_words(question)):
+            question["context"] = query(previous)
+
+
+def own_words(question: dict[str, Any]) -> str:
+    """The question's own text, without a leading "RQ2:"."""
+    return RQ_PREFIX.sub("", question["text"])
+
+
 def query(question: dict[str, Any]) -> str:
-    """The words a question is matched on: its text without a leading "RQ2:", after the question it follows up
-    when it has no word of its own (its `context`)."""
-    return " ".join(filter(None, [question.get("context"), RQ_PREFIX.sub("", question["text"])]))
+    """The words a question is matched on: its own, after those of the question it follows up when it has none
+    (its `context`)."""
+    return " ".join(filter(None, [question.get("context"), own_words(question)]))
 
 
 def paper_sentences(
@@ -696,13 +706,14 @@ def topic_sections(
     """Per question, the coverage sections outside the answer sections whose title names the question's own
     topic: a term of the question that no other question of the paper has ("Water flow" for "How well can
     ... model water flow ...?"). Papers that report one study per question file its answer there."""
-    terms = [set(similarity.terms(query(q))) for q in questions]
+    terms = [set(similarity.terms(own_words(q))) for q in questions]
     outside = [sid for sid in settings["coverage_sections"] if sid not in settings["answer_sections"]]
-    found = {}
+    found: dict[str, frozenset[str]] = {}
     for index, question in enumerate(questions):
         own = terms[index].difference(*(t for other, t in enumerate(terms) if other != index))
         named = {sid for sid in outside if TOPIC_SECTIONS and own & set(similarity.terms(titles.get(sid, "")))}
-        found[question["id"]] = frozenset(named)
+        # a follow-up with no word of its own has the topic of the question it follows up
+        found[question["id"]] = found[questions[index - 1]["id"]] if question.get("context") else frozenset(named)
     return found
 
 
