@@ -121,6 +121,9 @@ def test_a_follow_up_with_no_word_of_its_own_is_matched_with_the_question_it_fol
     findings, coverage = research_questions.check({"lint": LINT}, sources)
     assert verdicts(coverage, "RQ3")["results"] == research_questions.EVIDENCE
     assert not [f for f in findings if "RQ3" in f.message]
+    shown = report.to_markdown(findings, coverage, LINT["similarity"])
+    assert "If so, how do they? (no word of its own: matched with the question before it too)" in shown
+    assert "landlocked states? (no word" not in shown
     # the question it follows keeps the topic its own words give it, and the follow-up shares it
     settings = {**LINT, "coverage_sections": ["method", "results", "conclusion"]}
     titles = {"method": "Grain exports", "results": "Results", "conclusion": "Conclusion"}

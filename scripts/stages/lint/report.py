@@ -93,7 +93,12 @@ def to_markdown(findings: list[Finding], coverage: Coverage, similarity: dict[st
             lines.append(f"| {question['id']} | " + " | ".join(cells) + " |")
         lines += ["", "### Questions and their best sentences", ""]
         for question in coverage.questions:
-            lines.append(f"- **{question['id']}** ({question['file']}:{question['line']}): {question['text']}")
+            follow_up = (
+                " (no word of its own: matched with the question before it too)" if question.get("context") else ""
+            )
+            lines.append(
+                f"- **{question['id']}** ({question['file']}:{question['line']}): {question['text']}{follow_up}"
+            )
             for sid, best in coverage.matches[question["id"]].items():
                 lines.append(f"  - {sid}: {decided(best[0] if best else None, similarity)}")
                 for match in best:
