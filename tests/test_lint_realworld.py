@@ -211,16 +211,14 @@ def test_a_parse_error_stays_in_its_paragraph(tmp_path):
     assert [(p.code, p.line, p.message) for p in problems] == [("P001", 1, "\\begin{itemize} is never ended")]
 
 
-def test_a_missing_file_that_a_listing_pdfpages_or_a_verbatim_input_reads_is_p005(tmp_path):
-    # As in minecraft-mas-2025's appendix (its listing and PDF were not ported): TeX stops there
+def test_a_missing_file_that_a_listing_or_a_verbatim_input_reads_is_p005(tmp_path):
+    # As in minecraft-mas-2025's appendix (its listing was not ported): TeX stops there
     (tmp_path / "code").mkdir()
     (tmp_path / "code/run.py").write_text("print(1)\n", encoding="utf-8")
-    (tmp_path / "slides.pdf").write_bytes(b"%PDF-1.4\n")
     section = tmp_path / "appendix.tex"
     section.write_text(
-        "\\lstinputlisting[language=Python]{code/run.py}\n\\includepdf[pages=-]{slides}\n"  # these exist
+        "\\lstinputlisting[language=Python]{code/run.py}\n"  # this one exists
         "\\lstinputlisting[language={}, label={lst:chats}]{appendix/chats.xml}\n"
-        "\\includepdf[\n  pages=1,\n  pagecommand={\\section*{Declaration}}\n]{scans}\n"
         "\\VerbatimInput{log.txt}\n\\inputminted{python}{code/missing.py}\n\\verbatiminput*{notes.txt}\n"
         "\\newcommand\\code[1]{\\lstinputlisting{code/#1}} \\lstinputlisting{\\srcdir/run.py}\n"  # names TeX makes
         "\\input{part}\n",
@@ -230,13 +228,35 @@ def test_a_missing_file_that_a_listing_pdfpages_or_a_verbatim_input_reads_is_p00
     (tmp_path / "part.tex").write_text("\\lstinputlisting{code/run.py}\n\\lstinputlisting{code/gone.py}\n")
     problems = sorted((p.code, p.path, p.line, p.message) for p in read_source(section, tmp_path).problems)
     assert problems == [
-        ("P005", "appendix.tex", 3, "\\lstinputlisting{appendix/chats.xml}: no such file"),
-        ("P005", "appendix.tex", 4, "\\includepdf{scans}: no such file"),
-        ("P005", "appendix.tex", 8, "\\VerbatimInput{log.txt}: no such file"),
-        ("P005", "appendix.tex", 9, "\\inputminted{code/missing.py}: no such file"),
-        ("P005", "appendix.tex", 10, "\\verbatiminput{notes.txt}: no such file"),
+        ("P005", "appendix.tex", 2, "\\lstinputlisting{appendix/chats.xml}: no such file"),
+        ("P005", "appendix.tex", 3, "\\VerbatimInput{log.txt}: no such file"),
+        ("P005", "appendix.tex", 4, "\\inputminted{code/missing.py}: no such file"),
+        ("P005", "appendix.tex", 5, "\\verbatiminput{notes.txt}: no such file"),
         ("P005", "part.tex", 2, "\\lstinputlisting{code/gone.py}: no such file"),
     ]
+
+
+@needs_tex
+def test_graphics_are_found_through_graphicspath_and_includepdf_is_a_graphic(tmp_path):
+    # As in minecraft-mas-2025's appendix (\includepdf of a PDF not ported) and the papers whose preamble sets
+    # \graphicspath (forest-decline-ews-2018, typev-evolution-2016 ...)
+    folder = copy_fixture(tmp_path)
+    (folder / "paper/preamble.tex").write_text("% \\graphicspath{{old/}}\n\\graphicspath{{figures/}{plots/}}\n")
+    for name in ("figures/map.png", "plots/trend.pdf", "scans.pdf"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"\x89PNG" if name.endswith("png") else b"%PDF-1.4\n")
+    (folder / "old").mkdir()
+    (folder / "old/chart.png").write_bytes(b"\x89PNG")
+    discussion = folder / "paper/sections/04-discussion.tex"
+    discussion.write_text(
+        "\\includegraphics{map} \\includegraphics[width=2cm]{trend} \\includepdf[pages=-]{scans}\n"  # these exist
+        "\\includegraphics{chart}\n"  # only in a commented-out path
+        "\\includepdf[pages=1,\n  pagecommand={\\section*{Declaration}}]{appendix/declaration.pdf}\n",
+        encoding="utf-8",
+    )
+    findings, _ = lint_folder(folder)
+    missing = [(f.line, f.message) for f in findings if f.code == "X004" and "discussion" in f.path]
+    assert missing == [(2, "chart does not exist"), (3, "appendix/declaration.pdf does not exist")]
 
 
 @needs_tex

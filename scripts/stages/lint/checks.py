@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scripts.stages.lint.bibliography import Entry, data_model, key_aliases, missing_fields, parse_bib
-from scripts.stages.lint.macros import KnownMacros
+from scripts.stages.lint.macros import KnownMacros, paper_files
 from scripts.stages.lint.parse import (
     CITE_MACROS,
     INCLUDE_MACROS,
@@ -33,8 +33,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "P004": ("error", "a section file named in the metadata does not exist"),
     "P005": (
         "error",
-        "a file named by \\input, \\include, \\subfile, \\lstinputlisting, \\includepdf, \\VerbatimInput, "
-        "\\verbatiminput or \\inputminted is missing",
+        "a file named by \\input, \\include, \\subfile, \\lstinputlisting, \\VerbatimInput, \\verbatiminput or "
+        "\\inputminted is missing",
     ),
     "T001": ("error", "a section the journal requires is missing"),
     "T002": ("error", "the required sections are not in the journal's order"),
@@ -61,7 +61,11 @@ CHECKS: dict[str, tuple[str, str]] = {
     "X001": ("warning", "a figure is never referenced in the text"),
     "X002": ("error", "a reference to a label that is not defined"),
     "X003": ("error", "a figure without a caption or a source note"),
-    "X004": ("error", "an included graphics file is missing, or made by no rule and not declared static"),
+    "X004": (
+        "error",
+        "a graphic that \\includegraphics or \\includepdf includes is missing, or made by no rule and not "
+        "declared static",
+    ),
     "X005": ("error", "a figure is placed twice, never, or under an unknown id"),
 }
 
@@ -335,6 +339,29 @@ def astuple_tail(item: Finding) -> tuple[int, int, str, str, str]:
 
 
 GRAPHICS_EXTENSIONS = ("", ".pdf", ".png", ".jpg", ".jpeg", ".eps")  # what \\includegraphics tries
+GRAPHICS_MACROS = {"includegraphics", "includepdf"}  # pdfpages finds its PDF as graphicx does
+# graphicx's \\graphicspath{{figures/}{plots/}}: where \\includegraphics and \\includepdf also look
+_GRAPHICS_PATH = re.compile(r"\\graphicspath\s*\{((?:\s*\{[^{}]*\}\s*,?)+)\}")
+
+
+def graphics_folders(texts: Iterable[str]) -> tuple[str, ...]:
+    """The folders that the \\graphicspath of these texts names (not in comments, verbatim or \\iffalse)."""
+    typeset = (mask_skipped(text, comments=True) for text in texts)
+    return tuple(
+        folder
+        for text in typeset
+        for group in _GRAPHICS_PATH.findall(text)
+        for folder in re.findall(r"\{([^{}]*)\}", group)
+    )
+
+
+def graphic_exists(graphic: str, root: Path, folders: Iterable[str]) -> bool:
+    """Whether TeX, running in `root`, finds the graphic there or in one of the \\graphicspath folders."""
+    return any(
+        (root / folder / f"{graphic}{ext}").is_file() for folder in ("", *folders) for ext in GRAPHICS_EXTENSIONS
+    )
+
+
 # Labels that an option defines rather than \\label: a listing's `label=` (listings' \\begin{lstlisting}[label=lst:a]
 # and \\lstinputlisting[label=...]{file}, whose body the lint skips) and pgfplots' `legend to name=`, which
 # \\ref{name} typesets. Not in comments, \\iffalse branches or comment environments.
@@ -378,6 +405,10 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
                     )
     placed: dict[str, list[tuple[str, int]]] = {}
     static = set(settings.get("static_graphics", []))
+    own_files = (path.read_text(encoding="utf-8", errors="replace") for path in paper_files(root / "paper"))
+    folders = graphics_folders(
+        [*own_files, *(source.text for s in sources.values() for source in [s, *all_included(s)])]
+    )
     for path, macro in macros:
         if macro.name == "PaperFigure" and macro.arguments:
             figure_id = macro.arguments[0].strip()
@@ -385,13 +416,13 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
             if figure_id not in figure_ids:
                 message = f"\\PaperFigure{{{figure_id}}}: no figure '{figure_id}' in {METADATA}"
                 found.append(finding("X005", path, macro.line, message, macro.col))
-        if macro.name == "includegraphics" and macro.arguments:
+        if macro.name in GRAPHICS_MACROS and macro.arguments:
             graphic = macro.arguments[-1].strip()
             workflow = "figures" in metadata  # a folder linted with --root has no workflow making figures
             if workflow and graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:
                 message = f"{graphic} is made by no workflow rule; declare it in lint.static_graphics"
                 found.append(finding("X004", path, macro.line, message, macro.col))
-            elif not any((root / f"{graphic}{ext}").exists() for ext in GRAPHICS_EXTENSIONS):
+            elif not graphic_exists(graphic, root, folders):
                 found.append(finding("X004", path, macro.line, f"{graphic} does not exist", macro.col))
     for index, figure in enumerate(metadata.get("figures", [])):
         where = ["figures", index]

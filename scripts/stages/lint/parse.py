@@ -38,11 +38,10 @@ MULTICITE_MACROS = {
 }
 REF_MACROS = {"ref", "autoref", "cref", "Cref", "pageref", "nameref", "eqref", "vref", "Vref", "labelcref"}
 INCLUDE_MACROS = {"input", "include", "subfile"}
-# Macros that read a file which is not LaTeX (a listing, a PDF's pages, a verbatim file), from their last argument,
-# with the suffixes each tries: the file must exist all the same, or TeX stops.
+# Macros that read a file which is not LaTeX (a listing, a verbatim file), from their last argument, with the
+# suffixes each tries: the file must exist all the same, or TeX stops. (pdfpages' \includepdf is a graphic: X004.)
 READ_FILE_MACROS = {
     "lstinputlisting": ("",),
-    "includepdf": ("", ".pdf"),
     "VerbatimInput": ("",),
     "verbatiminput": ("",),
     "inputminted": ("",),
@@ -65,6 +64,7 @@ PROJECT_MACROS = {
     **{name: "" for name in MULTICITE_MACROS},
     **{name: "[{" for name in READ_FILE_MACROS},  # options with braces inside (language={}) are one argument
     "inputminted": "[{{",  # [options]{language}{file}
+    "includepdf": "[{",
     "verbatiminput": "*{",  # verbatim's \verbatiminput*{file}
 }
 # Environments whose content TeX does not typeset as text (blanked before parsing; positions are kept).
