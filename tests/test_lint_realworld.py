@@ -241,8 +241,10 @@ def test_graphics_are_found_through_graphicspath_and_includepdf_is_a_graphic(tmp
     # As in minecraft-mas-2025's appendix (\includepdf of a PDF not ported) and the papers whose preamble sets
     # \graphicspath (forest-decline-ews-2018, typev-evolution-2016 ...)
     folder = copy_fixture(tmp_path)
-    (folder / "paper/preamble.tex").write_text("% \\graphicspath{{old/}}\n\\graphicspath{{figures/}{plots/}}\n")
-    for name in ("figures/map.png", "plots/trend.pdf", "scans.pdf"):
+    (folder / "paper/preamble.tex").write_text(
+        "% \\graphicspath{{old/}}\n\\graphicspath{{figures/}, {plots/}{bare}}\n"  # graphicx needs the closing /
+    )
+    for name in ("figures/map.png", "plots/trend.pdf", "scans.pdf", "paper/decl.pdf", "bare/photo.jpg"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(b"\x89PNG" if name.endswith("png") else b"%PDF-1.4\n")
     (folder / "old").mkdir()
@@ -250,13 +252,19 @@ def test_graphics_are_found_through_graphicspath_and_includepdf_is_a_graphic(tmp
     discussion = folder / "paper/sections/04-discussion.tex"
     discussion.write_text(
         "\\includegraphics{map} \\includegraphics[width=2cm]{trend} \\includepdf[pages=-]{scans}\n"  # these exist
-        "\\includegraphics{chart}\n"  # only in a commented-out path
-        "\\includepdf[pages=1,\n  pagecommand={\\section*{Declaration}}]{appendix/declaration.pdf}\n",
+        "\\includegraphics{chart} \\includegraphics{photo}\n"  # only in a commented-out path, or in {bare}
+        "\\includepdf[pages=1,\n  pagecommand={\\section*{Declaration}}]{appendix/declaration.pdf}\n"
+        "\\includepdf{decl} \\newcommand\\scan[1]{\\includepdf{scans/#1}}\n",  # in paper/ (TEXINPUTS); made by TeX
         encoding="utf-8",
     )
     findings, _ = lint_folder(folder)
     missing = [(f.line, f.message) for f in findings if f.code == "X004" and "discussion" in f.path]
-    assert missing == [(2, "chart does not exist"), (3, "appendix/declaration.pdf does not exist")]
+    assert missing == [
+        (2, "chart does not exist"),
+        (2, "photo does not exist"),
+        (3, "appendix/declaration.pdf does not exist"),
+    ]
+    assert not [f for f in findings if f.code == "P005"]
 
 
 @needs_tex

@@ -12,6 +12,7 @@ from scripts.stages.lint.bibliography import Entry, data_model, key_aliases, mis
 from scripts.stages.lint.macros import KnownMacros, paper_files
 from scripts.stages.lint.parse import (
     CITE_MACROS,
+    COMPUTED_NAME,
     INCLUDE_MACROS,
     MULTICITE_MACROS,
     REF_MACROS,
@@ -344,21 +345,27 @@ GRAPHICS_MACROS = {"includegraphics", "includepdf"}  # pdfpages finds its PDF as
 _GRAPHICS_PATH = re.compile(r"\\graphicspath\s*\{((?:\s*\{[^{}]*\}\s*,?)+)\}")
 
 
-def graphics_folders(texts: Iterable[str]) -> tuple[str, ...]:
-    """The folders that the \\graphicspath of these texts names (not in comments, verbatim or \\iffalse)."""
-    typeset = (mask_skipped(text, comments=True) for text in texts)
+def graphics_folders(texts: Iterable[str], verbatim: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The folders that the \\graphicspath of these texts names (not in comments, verbatim or \\iffalse; `verbatim`:
+    the paper's own verbatim-like environments). graphicx puts a folder right before the name, so one without its
+    closing / finds nothing."""
+    typeset = (mask_skipped(text, comments=True, own=verbatim) for text in texts)
     return tuple(
         folder
         for text in typeset
         for group in _GRAPHICS_PATH.findall(text)
         for folder in re.findall(r"\{([^{}]*)\}", group)
+        if folder.endswith("/")
     )
 
 
 def graphic_exists(graphic: str, root: Path, folders: Iterable[str]) -> bool:
-    """Whether TeX, running in `root`, finds the graphic there or in one of the \\graphicspath folders."""
+    """Whether TeX, running in `root`, finds the graphic there, in its paper/ folder (TEXINPUTS, as for \\input) or
+    in one of the \\graphicspath folders."""
     return any(
-        (root / folder / f"{graphic}{ext}").is_file() for folder in ("", *folders) for ext in GRAPHICS_EXTENSIONS
+        (root / folder / f"{graphic}{ext}").is_file()
+        for folder in ("", "paper", *folders)
+        for ext in GRAPHICS_EXTENSIONS
     )
 
 
@@ -405,10 +412,9 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
                     )
     placed: dict[str, list[tuple[str, int]]] = {}
     static = set(settings.get("static_graphics", []))
-    own_files = (path.read_text(encoding="utf-8", errors="replace") for path in paper_files(root / "paper"))
-    folders = graphics_folders(
-        [*own_files, *(source.text for s in sources.values() for source in [s, *all_included(s)])]
-    )
+    own_files = (path.read_text(encoding="utf-8", errors="replace") for path in paper_files((root / meta).parent))
+    texts = [*own_files, *(source.text for s in sources.values() for source in [s, *all_included(s)])]
+    folders = graphics_folders(texts, frozenset().union(*(s.verbatim for s in sources.values())))
     for path, macro in macros:
         if macro.name == "PaperFigure" and macro.arguments:
             figure_id = macro.arguments[0].strip()
@@ -416,7 +422,7 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
             if figure_id not in figure_ids:
                 message = f"\\PaperFigure{{{figure_id}}}: no figure '{figure_id}' in {METADATA}"
                 found.append(finding("X005", path, macro.line, message, macro.col))
-        if macro.name in GRAPHICS_MACROS and macro.arguments:
+        if macro.name in GRAPHICS_MACROS and macro.arguments and not COMPUTED_NAME.search(macro.arguments[-1]):
             graphic = macro.arguments[-1].strip()
             workflow = "figures" in metadata  # a folder linted with --root has no workflow making figures
             if workflow and graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:

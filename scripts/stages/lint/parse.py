@@ -47,7 +47,7 @@ READ_FILE_MACROS = {
     "inputminted": ("",),
 }
 # A file name made by TeX (a macro's argument, code/#1, or a macro, \\srcdir/run.py): the lint cannot resolve it.
-_COMPUTED_NAME = re.compile(r"[#\\]")
+COMPUTED_NAME = re.compile(r"[#\\]")
 # Macros this project defines (paper/epsbs.sty) or uses from biblatex, with how they take arguments (pylatexenc
 # needs that to read their arguments; whether a macro exists at all is scripts/stages/lint/macros.py's job).
 PROJECT_MACROS = {
@@ -748,7 +748,7 @@ def read_source(
     read_files = [m for m in macros if m.name in READ_FILE_MACROS and m.arguments]  # this file's, before merging
     for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
         name = macro.arguments[0].strip()
-        if _COMPUTED_NAME.search(name):  # \input{parts/#1} in a definition: TeX's to resolve, not a file here
+        if COMPUTED_NAME.search(name):  # \input{parts/#1} in a definition: TeX's to resolve, not a file here
             continue
         target = resolve_include(name, path, root)
         if target is None or target.resolve() in including | {path.resolve()}:
@@ -758,7 +758,7 @@ def read_source(
         _merge_included(source, macro, read_source(target, root, including | {path.resolve()}, verbatim))
     for macro in read_files:
         name = macro.arguments[-1].strip()
-        if _COMPUTED_NAME.search(name):
+        if COMPUTED_NAME.search(name):
             continue
         if resolve_include(name, path, root, READ_FILE_MACROS[macro.name]) is None:
             source.problems.append(
