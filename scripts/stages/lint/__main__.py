@@ -21,7 +21,7 @@ from typing import Any
 from scripts.common import ROOT, UserError, atomic_write_text, run_main
 from scripts.stages.lint import checks, report, research_questions
 from scripts.stages.lint.macros import known_macros
-from scripts.stages.lint.parse import all_included, read_sections
+from scripts.stages.lint.parse import every_file, read_sections
 from scripts.stages.metadata import METADATA, load_metadata, read_config
 
 
@@ -47,7 +47,7 @@ def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = Non
     sources = read_sections(metadata["sections"], root)
     rq_findings, coverage = research_questions.check(metadata, sources)
     meta_file = Path(meta) if Path(meta).is_absolute() else root / meta
-    texts = [source.text for s in sources.values() for source in [s, *all_included(s)]]
+    texts = [source.text for source in every_file(sources)]
     known = known_macros(meta_file.parent, texts, metadata["lint"])
     findings = (
         checks.settings(metadata, sources, meta_file)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.stages.lint.bibliography import Entry, data_model, key_aliases, missing_fields, parse_bib
-from scripts.stages.lint.macros import KnownMacros, paper_files
+from scripts.stages.lint.macros import KnownMacros, first_file, paper_files
 from scripts.stages.lint.parse import (
     CITE_MACROS,
     COMPUTED_NAME,
@@ -17,8 +17,8 @@ from scripts.stages.lint.parse import (
     MULTICITE_MACROS,
     REF_MACROS,
     Source,
-    all_included,
     bracketed,
+    every_file,
     latex_context,
     listing_options,
     mask_skipped,
@@ -362,11 +362,7 @@ def graphics_folders(texts: Iterable[str], verbatim: frozenset[str] = frozenset(
 def graphic_exists(graphic: str, root: Path, folders: Iterable[str]) -> bool:
     """Whether TeX, running in `root`, finds the graphic there, in its paper/ folder (TEXINPUTS, as for \\input) or
     in one of the \\graphicspath folders."""
-    return any(
-        (root / folder / f"{graphic}{ext}").is_file()
-        for folder in ("", "paper", *folders)
-        for ext in GRAPHICS_EXTENSIONS
-    )
+    return first_file(graphic, [root / folder for folder in ("", "paper", *folders)], GRAPHICS_EXTENSIONS) is not None
 
 
 # Labels that an option defines rather than \\label: a listing's `label=` (listings' \\begin{lstlisting}[label=lst:a]
@@ -395,12 +391,7 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
     macros = [(m.path or s.path, m) for s in sources.values() for m in s.macros]
     labels = {f"fig:{i}" for i in figure_ids} | {f"sec:{s['id']}" for s in metadata["sections"]}
     labels |= {m.arguments[0] for _, m in macros if m.name == "label" and m.arguments}
-    labels |= {
-        label
-        for s in sources.values()
-        for source in [s, *all_included(s)]
-        for label in option_labels(source.text, s.verbatim)
-    }
+    labels |= {label for source in every_file(sources) for label in option_labels(source.text, source.verbatim)}
     referenced = set()
     for path, macro in macros:
         if macro.name in REF_MACROS:
@@ -413,7 +404,7 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
     placed: dict[str, list[tuple[str, int]]] = {}
     static = set(settings.get("static_graphics", []))
     own_files = (path.read_text(encoding="utf-8", errors="replace") for path in paper_files((root / meta).parent))
-    texts = [*own_files, *(source.text for s in sources.values() for source in [s, *all_included(s)])]
+    texts = [*own_files, *(source.text for source in every_file(sources))]
     folders = graphics_folders(texts, frozenset().union(*(s.verbatim for s in sources.values())))
     for path, macro in macros:
         if macro.name == "PaperFigure" and macro.arguments:

@@ -205,17 +205,21 @@ def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> tupl
     return frozenset(names), missing
 
 
+def first_file(name: str, folders: Iterable[Path], suffixes: Iterable[str]) -> Path | None:
+    """The first file that `name` with one of the suffixes names in the folders, in order, as TeX searches."""
+    return next(
+        (candidate for folder in folders for suffix in suffixes if (candidate := folder / f"{name}{suffix}").is_file()),
+        None,
+    )
+
+
 def resolve_include(
     name: str, including: Path, root: Path | None, suffixes: tuple[str, ...] = (".tex", "")
 ) -> Path | None:
     """The file \\input{name} reads: from the paper's folder (where TeX runs), its paper/ folder or beside the
     including file; with .tex added first, as TeX does (`suffixes`: what another macro tries, in its order)."""
-    bases = [root, root / "paper", including.parent] if root is not None else [including.parent]
-    for base in bases:
-        for suffix in suffixes:
-            if (candidate := base / f"{name}{suffix}").is_file():
-                return candidate
-    return None
+    folders = [root, root / "paper", including.parent] if root is not None else [including.parent]
+    return first_file(name, folders, suffixes)
 
 
 _OWN_INPUT = re.compile(r"\\(?:input|include)\s*\{\s*([^}\s]+)\s*\}")

@@ -38,14 +38,10 @@ MULTICITE_MACROS = {
 }
 REF_MACROS = {"ref", "autoref", "cref", "Cref", "pageref", "nameref", "eqref", "vref", "Vref", "labelcref"}
 INCLUDE_MACROS = {"input", "include", "subfile"}
-# Macros that read a file which is not LaTeX (a listing, a verbatim file), from their last argument, with the
-# suffixes each tries: the file must exist all the same, or TeX stops. (pdfpages' \includepdf is a graphic: X004.)
-READ_FILE_MACROS = {
-    "lstinputlisting": ("",),
-    "VerbatimInput": ("",),
-    "verbatiminput": ("",),
-    "inputminted": ("",),
-}
+# Macros that read a file which is not LaTeX (a listing, a verbatim file), named as given in their last argument,
+# with their arguments (options with braces inside, language={}, are one argument): the file must exist all the
+# same, or TeX stops. (pdfpages' \includepdf is a graphic: X004.)
+READ_FILE_MACROS = {"lstinputlisting": "[{", "VerbatimInput": "[{", "verbatiminput": "*{", "inputminted": "[{{"}
 # A file name made by TeX (a macro's argument, code/#1, or a macro, \\srcdir/run.py): the lint cannot resolve it.
 COMPUTED_NAME = re.compile(r"[#\\]")
 # Macros this project defines (paper/epsbs.sty) or uses from biblatex, with how they take arguments (pylatexenc
@@ -62,10 +58,8 @@ PROJECT_MACROS = {
     "@": "",  # LaTeX's sentence-end marker after a capital ("the EU\@. Hence")
     **{name: "*[[{" for name in CITE_MACROS},
     **{name: "" for name in MULTICITE_MACROS},
-    **{name: "[{" for name in READ_FILE_MACROS},  # options with braces inside (language={}) are one argument
-    "inputminted": "[{{",  # [options]{language}{file}
+    **READ_FILE_MACROS,
     "includepdf": "[{",
-    "verbatiminput": "*{",  # verbatim's \verbatiminput*{file}
 }
 # Environments whose content TeX does not typeset as text (blanked before parsing; positions are kept).
 SKIPPED_ENVIRONMENTS = (
@@ -160,6 +154,11 @@ class Source:
 def all_included(source: Source) -> list[Source]:
     """Every file a section file includes, at any depth."""
     return [deeper for child in source.included for deeper in [child, *all_included(child)]]
+
+
+def every_file(sources: dict[str, Source]) -> list[Source]:
+    """Each section file and every file it includes."""
+    return [source for section in sources.values() for source in [section, *all_included(section)]]
 
 
 def decode(path: str, data: bytes) -> tuple[str, list[Problem]]:
@@ -760,7 +759,7 @@ def read_source(
         name = macro.arguments[-1].strip()
         if COMPUTED_NAME.search(name):
             continue
-        if resolve_include(name, path, root, READ_FILE_MACROS[macro.name]) is None:
+        if resolve_include(name, path, root, suffixes=("",)) is None:
             source.problems.append(
                 Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: no such file", shown)
             )

@@ -40,7 +40,7 @@ from typing import Any
 
 from scripts.stages.lint import similarity
 from scripts.stages.lint.checks import Coverage, Finding, finding
-from scripts.stages.lint.parse import Source, mask_skipped
+from scripts.stages.lint.parse import Source, all_included, mask_skipped
 
 DEFAULT_SIMILARITY = {  # measured: README "Lint"
     "method": "tfidf",
@@ -350,10 +350,7 @@ def exclusion(text: str, in_float: bool, question_terms: list[set[str]]) -> str 
 
 def included_files(source: Source) -> dict[str, str]:
     """The text of every file a section file includes (and they include), by path."""
-    texts = {}
-    for child in source.included:
-        texts |= {child.path: child.text} | included_files(child)
-    return texts
+    return {child.path: child.text for child in all_included(source)}
 
 
 def sentences_of(
