@@ -13,7 +13,7 @@ import yaml
 from scripts.common import ROOT
 from scripts.stages.lint.__main__ import run_lint
 from scripts.stages.lint.bibliography import data_model, missing_fields, parse_bib
-from scripts.stages.lint.checks import option_labels
+from scripts.stages.lint.checks import GRAPHICS_EXTENSIONS, option_labels
 from scripts.stages.lint.macros import defined_in, known_macros, paper_files
 from scripts.stages.lint.parse import mask_skipped, read_source, verbatim_environments
 from scripts.stages.metadata import load_metadata
@@ -244,7 +244,8 @@ def test_graphics_are_found_through_graphicspath_and_includepdf_is_a_graphic(tmp
     (folder / "paper/preamble.tex").write_text(
         "% \\graphicspath{{old/}}\n\\graphicspath{{figures/}, {plots/}{bare}}\n"  # graphicx needs the closing /
     )
-    for name in ("figures/map.png", "plots/trend.pdf", "scans.pdf", "paper/decl.pdf", "bare/photo.jpg"):
+    made = ("figures/map.png", "plots/trend.pdf", "scans.pdf", "paper/decl.pdf", "bare/photo.jpg")
+    for name in (*made, "figures/flow.mps", "plots/scan.PNG", "figures/KW.png"):  # MetaPost, upper case
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(b"\x89PNG" if name.endswith("png") else b"%PDF-1.4\n")
     (folder / "old").mkdir()
@@ -254,7 +255,8 @@ def test_graphics_are_found_through_graphicspath_and_includepdf_is_a_graphic(tmp
         "\\includegraphics{map} \\includegraphics[width=2cm]{trend} \\includepdf[pages=-]{scans}\n"  # these exist
         "\\includegraphics{chart} \\includegraphics{photo}\n"  # only in a commented-out path, or in {bare}
         "\\includepdf[pages=1,\n  pagecommand={\\section*{Declaration}}]{appendix/declaration.pdf}\n"
-        "\\includepdf{decl} \\newcommand\\scan[1]{\\includepdf{scans/#1}}\n",  # in paper/ (TEXINPUTS); made by TeX
+        "\\includepdf{decl} \\newcommand\\scan[1]{\\includepdf{scans/#1}}\n"  # in paper/ (TEXINPUTS); made by TeX
+        "\\includegraphics{flow} \\includegraphics{scan} \\includegraphics{figures/Kw.png}\n",  # case-sensitive
         encoding="utf-8",
     )
     findings, _ = lint_folder(folder)
@@ -263,8 +265,20 @@ def test_graphics_are_found_through_graphicspath_and_includepdf_is_a_graphic(tmp
         (2, "chart does not exist"),
         (2, "photo does not exist"),
         (3, "appendix/declaration.pdf does not exist"),
+        (6, "figures/Kw.png does not exist"),
     ]
     assert not [f for f in findings if f.code == "P005"]
+
+
+@needs_tex
+def test_graphics_extensions_are_the_ones_pdftex_tries_in_its_order():
+    # pdftex.def's own list, read from the installed TeX Live: the lint must find what pdflatex finds (a .mps or
+    # .PNG figure) and nothing else (a Kw.png that is really KW.png: a real paper's X004).
+    pdftex_def = Path(subprocess.run(["kpsewhich", "pdftex.def"], capture_output=True, text=True).stdout.strip())
+    listed = re.search(r"\\def\\Gin@extensions\{%?\s*([^}]*)\}", pdftex_def.read_text(encoding="latin-1"))
+    assert listed, "pdftex.def no longer lists \\Gin@extensions as it did"
+    pdftex = [name.strip(" %\n") for name in listed.group(1).split(",")]
+    assert list(GRAPHICS_EXTENSIONS) == ["", *pdftex, ".eps"]
 
 
 @needs_tex

@@ -339,7 +339,14 @@ def astuple_tail(item: Finding) -> tuple[int, int, str, str, str]:
 # --- figures and cross-references -----------------------------------------------------------------
 
 
-GRAPHICS_EXTENSIONS = ("", ".pdf", ".png", ".jpg", ".jpeg", ".eps")  # what \\includegraphics tries
+# What \\includegraphics tries after the name as given, in order: pdfTeX's \\Gin@extensions (pdftex.def), then .eps,
+# which epstopdf-base adds when shell escape is restricted or on, as in TeX Live. Names are case-sensitive on Linux.
+GRAPHICS_EXTENSIONS = (
+    "",
+    *(".pdf", ".png", ".jpg", ".mps", ".jpeg", ".jbig2", ".jb2"),
+    *(".PDF", ".PNG", ".JPG", ".JPEG", ".JBIG2", ".JB2"),
+    ".eps",
+)
 GRAPHICS_MACROS = {"includegraphics", "includepdf"}  # pdfpages finds its PDF as graphicx does
 # graphicx's \\graphicspath{{figures/}{plots/}}: where \\includegraphics and \\includepdf also look
 _GRAPHICS_PATH = re.compile(r"\\graphicspath\s*\{((?:\s*\{[^{}]*\}\s*,?)+)\}")
