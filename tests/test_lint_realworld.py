@@ -15,7 +15,13 @@ from scripts.stages.lint.__main__ import run_lint
 from scripts.stages.lint.bibliography import data_model, missing_fields, parse_bib
 from scripts.stages.lint.checks import GRAPHICS_EXTENSIONS, option_labels
 from scripts.stages.lint.macros import defined_in, known_macros, paper_files
-from scripts.stages.lint.parse import mask_skipped, read_source, verbatim_environments
+from scripts.stages.lint.parse import (
+    example_lists_closed,
+    mask_skipped,
+    parse_nodes,
+    read_source,
+    verbatim_environments,
+)
 from scripts.stages.metadata import load_metadata
 
 FIXTURE = ROOT / "tests" / "fixtures" / "lint" / "realworld"
@@ -106,6 +112,54 @@ def test_titlesec_titleclass_defines_its_sectioning_command():
     # As in developer-experience-mlr-2020's preamble: \subsubsubsection was six false P003
     text = r"\titleclass{\subsubsubsection}{straight}[\subsection] \newcounter{subsubsubsection}[subsubsection]"
     assert {"subsubsubsection", "thesubsubsubsection"} <= defined_in(text)
+
+
+def test_beamer_overlay_definitions_def_delimiters_and_typein_define_their_macros():
+    # Found by linting real documents from public repositories: beamer's \newcommand<>\frametitle
+    # (beamerbaselocalstructure.sty), colortbl's \columncolor, a delimiter of \CT@extract that a column spec types
+    # (`>{\columncolor{white}}`), and the kernel's \typein[\papertype] (IEEEtran's testflow)
+    text = (
+        r"\newcommand<>\frametitle{} \newenvironment<>{actionenv}{}{} \def\CT@extract#1\columncolor#2#3\@nil{#1}"
+        r" \typein[\papertype]{Paper size?} \def\plain{no parameters: \notdefined}"
+    )
+    defined = defined_in(text)
+    assert {"frametitle", "actionenv", "endactionenv", "CT@extract", "columncolor", "@nil", "papertype"} <= defined
+    assert "notdefined" not in defined  # a macro used in a body is not defined by it
+
+
+@needs_tex
+def test_a_class_or_package_in_the_papers_own_folder_is_read_before_tex_lives(tmp_path):
+    # A real thesis keeps its own paper.cls beside its main file (TeX looks in its own folder first): TeX Live's
+    # paper.cls, which the lint read instead, does not define the \enquote that the thesis uses.
+    folder = copy_fixture(tmp_path)
+    (folder / "paper/preamble.tex").write_text("\\documentclass{paper}\n\\usepackage{jabbrv}\n", encoding="utf-8")
+    (folder / "paper/sections/04-discussion.tex").write_text("As \\enquote{shown} \\JournalTitle{x}.\n")
+    unknown = {f.message.split()[2] for f in lint_folder(folder)[0] if f.code == "P003" and "discussion" in f.path}
+    assert unknown == {"\\enquote:", "\\JournalTitle:"}
+    (folder / "paper.cls").write_text("\\LoadClass{article}\\RequirePackage{csquotes}\n", encoding="utf-8")
+    (folder / "jabbrv.sty").write_text("\\newcommand{\\JournalTitle}[1]{#1}\n", encoding="utf-8")
+    findings, _ = lint_folder(folder)
+    assert not [f for f in findings if f.code == "P003" and "discussion" in f.path]
+    known = known_macros(folder / "paper", [], {})
+    assert "jabbrv.sty" not in known.not_installed
+
+
+def test_gb4e_z_closes_the_example_list_that_begin_opened():
+    # langsci-gb4e.sty: "\z works like \end{exe} or \end{xlist}, dep on context"; a Language Science Press book
+    # (langsci/271) opens lists with \begin{xlist} and closes them with \z: 80 false P001 before
+    text = (
+        "\\begin{exe}\n\\ex \\label{ex:a}\n\\begin{xlist}\n\\ex one\n\\ex two\n\\z\n\\z\n\n"
+        "\\ea first \\ea nested \\z \\z\n\n"  # \ea ... \z: macros on both sides, as before
+        "\\eal \\ex a \\ex b \\zl\n\n"
+        "\\begin{exe}\n\\ex three\n\\end{exe}\n\n"  # closed by \end: an environment as usual
+        "\\ea opened by a macro \\end{exe}\n"
+    )
+    closed = example_lists_closed(text)
+    assert len(closed) == len(text) and closed.count("\n") == text.count("\n")  # every line and column stays
+    assert "\\begin{xlist}" not in closed and closed.count("\\begin{exe}") == 1 and closed.count("\\end{exe}") == 1
+    _, _, problems = parse_nodes(text)
+    assert problems == []
+    assert example_lists_closed("\\begin{exe}\\ex a\\end{exe}") == "\\begin{exe}\\ex a\\end{exe}"  # no \z: untouched
 
 
 def test_at_is_a_letter_between_makeatletter_and_makeatother(tmp_path):

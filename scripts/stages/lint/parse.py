@@ -287,6 +287,50 @@ def mask_skipped(text: str, comments: bool = False, own: frozenset[str] = frozen
     return text
 
 
+# gb4e's and langsci-gb4e's example lists: \z ends the innermost \begin{exe} or \begin{xlist} ("works like \end{exe}
+# or \end{xlist}, dep on context"), \ea and \eal open them without \begin (langsci-gb4e.sty). An environment that a
+# \z closes is no environment to the parser, so its \begin (or an \end that closes an \ea) is blanked; \ea ... \z
+# pairs, macros on both sides, are left as they are.
+_EXAMPLE_LIST = r"(?:exe|xlist[aiAIn]?)"
+_EXAMPLE_TOKEN = re.compile(
+    rf"(?P<begin>\\begin\s*\{{{_EXAMPLE_LIST}\}}(?:\s*\[[^\]\n]*\])?)|(?P<end>\\end\s*\{{{_EXAMPLE_LIST}\}})"
+    r"|\\(?P<macro>ea|eal|eas|easragged|eanoraggedright|ealnoraggedright|eafirst|z|zl|zs|zlast|zllast)(?![A-Za-z@])"
+)
+_EXAMPLE_OPENS = {
+    "ea": 1,
+    "eas": 1,
+    "easragged": 1,
+    "eanoraggedright": 1,
+    "eafirst": 1,
+    "eal": 2,
+    "ealnoraggedright": 2,
+}
+_EXAMPLE_CLOSES = {"z": 1, "zs": 1, "zlast": 1, "zl": 2, "zllast": 2}
+
+
+def example_lists_closed(text: str) -> str:
+    """The text with the example lists that gb4e's \\z closes made plain for the parser (blanked in place)."""
+    if not re.search(r"\\z(?:l|s|last|llast)?(?![A-Za-z@])", text):
+        return text
+    opened: list[tuple[int, int] | None] = []  # the span of each open list's \begin; None for one that \ea opened
+    blanks = []
+    for match in _EXAMPLE_TOKEN.finditer(text):
+        if match["begin"]:
+            opened.append(match.span())
+        elif match["end"]:
+            if opened and opened.pop() is None:
+                blanks.append(match.span())
+        elif match["macro"] in _EXAMPLE_OPENS:
+            opened += [None] * _EXAMPLE_OPENS[match["macro"]]
+        else:
+            for _ in range(min(_EXAMPLE_CLOSES[match["macro"]], len(opened))):
+                if (span := opened.pop()) is not None:
+                    blanks.append(span)
+    for start, end in blanks:
+        text = _blank(text, start, end)
+    return text
+
+
 def bracketed(text: str, index: int) -> str | None:
     """The [...] argument at `index` (after spaces), with brackets and braces inside it balanced, or None."""
     while index < len(text) and text[index] in " \t\n":
@@ -599,7 +643,7 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
 
 def parse_nodes(text: str) -> tuple[list, LatexWalker, list[Problem]]:
     """All nodes of a file (see parse_runs), in source order, without what TeX does not typeset."""
-    runs, walker, problems = parse_runs(mask_skipped(text))
+    runs, walker, problems = parse_runs(example_lists_closed(mask_skipped(text)))
     return sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos), walker, problems
 
 
@@ -727,7 +771,7 @@ def read_source(
     path = Path(path)
     shown = shown_path(path, root)
     text, problems = decode(shown, path.read_bytes())
-    runs, walker, parse_problems = parse_runs(mask_skipped(text, own=verbatim))
+    runs, walker, parse_problems = parse_runs(example_lists_closed(mask_skipped(text, own=verbatim)))
     nodes = sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos)
     macros = macros_of(nodes, walker)
     paragraphs = sorted((p for run in runs for p in paragraphs_of(run, walker)), key=lambda p: p.line)
