@@ -569,6 +569,47 @@ def test_many_syntax_errors_each_stay_in_their_own_paragraph(tmp_path):
     assert [(p.code, p.line) for p in source.problems] == [("P001", 2 * n + 1) for n in range(1, 30, 2)]
 
 
+def test_after_a_syntax_error_groups_that_span_paragraphs_are_not_reported(tmp_path):
+    # Found on real documents (knitr's `{\centering ... }` around a figure, `\small{` + a table + `}`, a footnote of
+    # two paragraphs): once one error was found, each paragraph's braces were checked alone, and every such group
+    # gave a { never closed and a } closing nothing. Only what the whole file leaves unbalanced is an error.
+    path = tmp_path / "s.tex"
+    path.write_text(
+        "One broken } paragraph.\n\n"
+        "{\\centering\n\\includegraphics{a}\n\n}\n\n"
+        "\\small{\n\n\\begin{tabular}{l}x\\end{tabular}\n\n}\n\n"
+        "Text\\footnote{First.\n\nSecond.} and one {never closed.\n",
+        encoding="utf-8",
+    )
+    problems = read_source(path, tmp_path).problems
+    assert [(p.code, p.line, p.col, p.message) for p in problems] == [
+        ("P001", 1, 12, "a } closes nothing"),
+        ("P001", 16, 18, "a { is never closed"),
+    ]
+
+
+def test_definitions_need_not_pair_begin_and_end_and_alltt_prints_dollars(tmp_path):
+    # Real documents: \newenvironment{langscibars}{\begin{axis}[...]}{\end{axis}} (Language Science Press),
+    # \renewenvironment{thebibliography}[1]{%...\begin{oldthebibliography}{#1}}%{\end{oldthebibliography}}, and
+    # knitr's code chunks in alltt, where $ is printed as it is (alltt.sty makes it an ordinary character)
+    path = tmp_path / "s.tex"
+    path.write_text(
+        "\\newenvironment{bars}{\\begin{axis}[ybar]}{\\end{axis}}\n"
+        "\\renewenvironment{thebibliography}[1]{%\n  \\begin{oldthebibliography}{#1}%\n}%\n{%\n"
+        "  \\end{oldthebibliography}%\n}\n"
+        "\\newcommand{\\bi}{\\begin{itemize}} \\newcommand*\\ei{\\end{itemize}} \\def\\x#1\\@nil{\\begin{center}#1}\n\n"
+        "\\begin{alltt}\n\\hlstd{df}\\hlopt{$}\\hlstd{x} 50% \\hlopt{&} \\{\n\\end{alltt}\n\n"
+        "Then \\begin{itemize}\\item a real list\\end{itemize} and $x$.\n",
+        encoding="utf-8",
+    )
+    source = read_source(path, tmp_path)
+    assert source.problems == []
+    assert [m.name for m in source.macros if m.name.startswith("hl")] == ["hlstd", "hlopt", "hlstd", "hlopt"]
+    assert source.lists == 1  # the real itemize is still an environment
+    path.write_text("\\newcommand{\\bi}{\\begin{itemize}}\n\nBroken {here.\n", encoding="utf-8")
+    assert [p.code for p in read_source(path, tmp_path).problems] == ["P001"]  # a real error stays one
+
+
 def test_a_section_that_ends_with_a_line_break_parses(tmp_path):
     """A chapter may end with \\\\ (the next file goes on); pylatexenc alone fails on it at the end of input."""
     path = tmp_path / "s.tex"

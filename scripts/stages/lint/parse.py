@@ -331,6 +331,71 @@ def example_lists_closed(text: str) -> str:
     return text
 
 
+# alltt keeps only \, { and } special: $ & # ^ _ ~ % are printed as they are (alltt.sty: \dospecials made other),
+# as in knitr's code chunks (\hlopt{$}). They are blanked there, so that the parser sees no math or comment.
+_ALLTT = re.compile(r"\\begin\s*\{alltt\}(.*?)(?:\\end\s*\{alltt\}|\Z)", re.S)
+
+
+def alltt_specials_plain(text: str) -> str:
+    """The text with the characters that alltt prints as they are blanked inside its environments."""
+    for match in _ALLTT.finditer(text):
+        start, end = match.span(1)
+        text = text[:start] + re.sub(r"[$&#^_~%]", " ", text[start:end]) + text[end:]
+    return text
+
+
+# A definition stores its body without running it: \newenvironment{bars}{\begin{axis}}{\end{axis}} or
+# \newcommand{\bi}{\begin{itemize}} need not pair \begin and \end inside each argument, so there the two words are
+# blanked (their {name} stays a group). Command definers take one body, environment definers two; xparse's take
+# their argument spec first.
+_DEFINITION = re.compile(
+    r"\\(?P<kind>(?:re)?newcommand|providecommand|DeclareRobustCommand|[gex]?def|(?:re)?newenvironment"
+    r"|(?:New|Renew|Provide|Declare)Document(?:Command|Environment))(?![A-Za-z@])\*?\s*(?:<>)?\s*"
+    r"(?:\{\s*\\?[A-Za-z@*]+\s*\}|\\[A-Za-z@]+)"  # the name: {\cmd}, \cmd or {env}
+)
+_BODIES = {"def": 1, "gdef": 1, "edef": 1, "xdef": 1}
+
+
+def _group_end(text: str, start: int) -> int | None:
+    """The position after the } that closes the { at `start`, skipping escaped braces."""
+    depth, index = 0, start
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        index += 1
+        if depth == 0:
+            return index
+    return None
+
+
+def definitions_unpaired(text: str) -> str:
+    """The text with \\begin and \\end blanked inside the bodies that definitions store."""
+    if not re.search(r"\\(?:begin|end)\b", text):
+        return text
+    for match in _DEFINITION.finditer(text):
+        kind = match["kind"]
+        groups = _BODIES.get(kind, 2 if kind.endswith("nvironment") else 1) + ("Document" in kind)
+        index = match.end()
+        for _ in range(groups):
+            # optional arguments ([1][default]), a \def's parameter text (#1\@nil) and comments come before the body
+            skipped = re.match(r"(?:\s|%[^\n]*|\[[^\]]*\]|#\d|\\[A-Za-z@]+(?=[^{]*\{))*", text[index:])
+            index += skipped.end() if skipped else 0
+            if index >= len(text) or text[index] != "{" or (end := _group_end(text, index)) is None:
+                break
+            body = re.sub(r"\\(?:begin|end)(?![A-Za-z@])", lambda m: " " * len(m[0]), text[index:end])
+            text, index = text[:index] + body + text[end:], end
+    return text
+
+
+def parse_ready(text: str, own: frozenset[str] = frozenset()) -> str:
+    """What the parser reads of a file: without what TeX does not typeset (mask_skipped), with definitions' bodies,
+    alltt's characters and gb4e's example lists made plain for it; every line and column stays."""
+    return example_lists_closed(alltt_specials_plain(definitions_unpaired(mask_skipped(text, own=own))))
+
+
 def bracketed(text: str, index: int) -> str | None:
     """The [...] argument at `index` (after spaces), with brackets and braces inside it balanced, or None."""
     while index < len(text) and text[index] in " \t\n":
@@ -488,34 +553,9 @@ def plain_text(nodes) -> str:
     return "".join(parts)
 
 
-def brace_scan(text: str, start: int, end: int, stray_closing: bool) -> int | None:
-    """Position of the first { never closed within [start, end), skipping \\{ and % comments; with
-    `stray_closing`, of a } that closes nothing, if that comes first."""
-    opened: list[int] = []
-    index = start
-    while index < end:
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "%":
-            index = text.find("\n", index)
-            index = end if index < 0 else index
-            continue
-        if char == "{":
-            opened.append(index)
-        elif char == "}":
-            if opened:
-                opened.pop()
-            elif stray_closing:
-                return index
-        index += 1
-    return opened[0] if opened else None
-
-
 def unclosed_brace_at(text: str) -> int | None:
     """Position of the first { that is never closed, skipping \\{ and % comments."""
-    return brace_scan(text, 0, len(text), stray_closing=False)
+    return next((position for position in brace_errors(text) if text[position] == "{"), None)
 
 
 def line_and_column(text: str, position: int) -> tuple[int, int]:
@@ -575,9 +615,31 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     return [*spans, (start, len(text))]
 
 
-def _unbalanced_braces(text: str, start: int, end: int) -> int | None:
-    """Position of a } that closes nothing, or of the first { never closed, within [start, end)."""
-    return brace_scan(text, start, end, stray_closing=True)
+def brace_errors(text: str) -> list[int]:
+    """Positions of every } that closes nothing and every { never closed in the whole text, skipping \\{ and
+    % comments, in order. A group may span paragraphs (`\\small{` + a table + `}`, a footnote of two
+    paragraphs), as TeX's \\long macros and groups allow."""
+    opened: list[int] = []
+    errors = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "%":
+            index = text.find("\n", index)
+            index = len(text) if index < 0 else index
+            continue
+        if char == "{":
+            opened.append(index)
+        elif char == "}":
+            if opened:
+                opened.pop()
+            else:
+                errors.append(index)
+        index += 1
+    return sorted(errors + opened)
 
 
 def _alone(text: str, start: int, end: int) -> list:
@@ -604,8 +666,9 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
 
     A syntax error is a problem at its position and stays local to its paragraph: that paragraph is read on
     its own, tolerantly, and the rest of the file is read again without it (blanked, so positions hold).
-    After the first error every paragraph whose braces do not balance is set aside at once, so that a file
-    with many errors is not read once per error; past `most_errors`, each paragraph is read on its own."""
+    After the first error every brace that the whole file leaves unbalanced is reported and set aside at once
+    (blanked alone, so that a group spanning paragraphs around it still closes), so that a file with many errors
+    is not read once per error; past `most_errors`, each paragraph is read on its own."""
     problems: list[Problem] = []
     bad: list[tuple[int, int]] = []
     rest = text
@@ -616,18 +679,12 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
             nodes = _without_guard(nodes, len(rest))
             break
         except LatexWalkerParseError as err:
-            unbalanced = [
-                (start, end, position)
-                for start, end in _paragraph_spans(rest)
-                if (position := _unbalanced_braces(rest, start, end)) is not None
-            ]
-            if attempt == 0 and unbalanced:
-                for start, end, position in unbalanced:
-                    what = "a } closes nothing" if rest[position] == "}" else "a { is never closed"
-                    problems.append(Problem(*line_and_column(rest, position), "P001", what))
-                    bad.append((start, end))
-                for start, end, _ in unbalanced:
-                    rest = _blank(rest, start, end)
+            unbalanced = brace_errors(rest) if attempt == 0 else []
+            for position in unbalanced:  # each is reported, and only that brace is set aside
+                what = "a } closes nothing" if rest[position] == "}" else "a { is never closed"
+                problems.append(Problem(*line_and_column(rest, position), "P001", what))
+                rest = _blank(rest, position, position + 1)
+            if unbalanced:
                 continue
             position, problem = _culprit(rest, err)
             problems.append(problem)
@@ -643,7 +700,7 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
 
 def parse_nodes(text: str) -> tuple[list, LatexWalker, list[Problem]]:
     """All nodes of a file (see parse_runs), in source order, without what TeX does not typeset."""
-    runs, walker, problems = parse_runs(example_lists_closed(mask_skipped(text)))
+    runs, walker, problems = parse_runs(parse_ready(text))
     return sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos), walker, problems
 
 
@@ -771,7 +828,7 @@ def read_source(
     path = Path(path)
     shown = shown_path(path, root)
     text, problems = decode(shown, path.read_bytes())
-    runs, walker, parse_problems = parse_runs(example_lists_closed(mask_skipped(text, own=verbatim)))
+    runs, walker, parse_problems = parse_runs(parse_ready(text, verbatim))
     nodes = sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos)
     macros = macros_of(nodes, walker)
     paragraphs = sorted((p for run in runs for p in paragraphs_of(run, walker)), key=lambda p: p.line)
