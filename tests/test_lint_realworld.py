@@ -463,6 +463,30 @@ def test_a_syntax_error_after_a_repeated_key_is_b001_at_its_line_and_nothing_is_
     assert (out, err) == ("", "")
 
 
+def test_biblatex_extended_names_parse_and_a_bad_name_is_b001_at_its_entry():
+    # Real .bib files: biber reads biblatex's extended name format (Biber/Input/file/bibtex.pm, parsename_x), pybtex
+    # says "Too many commas"; and a name with too many commas was reported at line 1, not at its entry.
+    bib = (
+        "@book{spek,\n  author = {family=Spek, given=Erik D., prefix=van der, useprefix=true},\n"
+        "  title = {T},\n  publisher = {P},\n  year = {2019}\n}\n\n"
+        "@article{chen,\n  title = {T},\n  author = {Chen, Jing \\{and\\} Du, Haitao, Meiling \\{and\\} Shao},\n"
+        "  journal = {J},\n  year = {2021}\n}\n"
+    )
+    entries, _, errors = parse_bib(bib, data_model())
+    assert [entry.key for entry in entries] == ["spek", "chen"]
+    assert [(line, message.split(" in ")[0]) for line, message in errors] == [(8, "Too many commas")]
+
+
+def test_an_input_file_name_in_quotes_is_found(tmp_path):
+    # \input{"appendix.tex"}: LaTeX takes the quotes off (latex.ltx, \unquote@name), as a real paper relies on
+    (tmp_path / "appendix.tex").write_text("Appendix text.\n", encoding="utf-8")
+    path = tmp_path / "s.tex"
+    path.write_text('\\input{"appendix.tex"}\n\\input{"missing"}\n', encoding="utf-8")
+    source = read_source(path, tmp_path)
+    assert [(p.code, p.line) for p in source.problems] == [("P005", 2)]
+    assert [p.text for p in source.paragraphs] == ["Appendix text."]
+
+
 def test_findings_point_at_the_entrys_own_line(tmp_path):
     entries, _, _ = parse_bib("% note\n\n\n@misc{x,\n  title = {T}\n}\n", data_model())
     assert entries[0].line == 4

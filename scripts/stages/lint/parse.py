@@ -847,7 +847,7 @@ def read_source(
     )
     read_files = [m for m in macros if m.name in READ_FILE_MACROS and m.arguments]  # this file's, before merging
     for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
-        name = macro.arguments[0].strip()
+        name = macro.arguments[0].strip().strip('"')  # \\input{"appendix.tex"}: LaTeX takes the quotes off
         if COMPUTED_NAME.search(name):  # \input{parts/#1} in a definition: TeX's to resolve, not a file here
             continue
         target = resolve_include(name, path, root)
