@@ -470,11 +470,20 @@ def test_biblatex_extended_names_parse_and_a_bad_name_is_b001_at_its_entry():
         "@book{spek,\n  author = {family=Spek, given=Erik D., prefix=van der, useprefix=true},\n"
         "  title = {T},\n  publisher = {P},\n  year = {2019}\n}\n\n"
         "@article{chen,\n  title = {T},\n  author = {Chen, Jing \\{and\\} Du, Haitao, Meiling \\{and\\} Shao},\n"
-        "  journal = {J},\n  year = {2021}\n}\n"
+        "  journal = {J},\n  year = {2021}\n}\n\n"
+        "@online{ft,\n  author = {, Financial Times},\n  title = {T},\n  url = {https://ft.com},\n  year = {2020}\n}\n"
     )
     entries, _, errors = parse_bib(bib, data_model())
-    assert [entry.key for entry in entries] == ["spek", "chen"]
-    assert [(line, message.split(" in ")[0]) for line, message in errors] == [(8, "Too many commas")]
+    assert [entry.key for entry in entries] == ["spek", "chen", "ft"]
+    assert [(line, message.split(" in ")[0]) for line, message in errors[:1]] == [(8, "Too many commas")]
+    # biber stops with "Caught signal: SEGV" on a name with nothing before its comma (a real .bib; checked by hand)
+    assert errors[1:] == [
+        (
+            15,
+            "author ', Financial Times' has no family name before its comma: biber crashes when the entry is cited; "
+            "write a body as {Name of Body}",
+        )
+    ]
 
 
 def test_an_input_file_name_in_quotes_is_found(tmp_path):

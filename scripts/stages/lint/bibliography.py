@@ -175,6 +175,17 @@ def parse_bib(
         for key, entry in data.entries.items()
         if "--repeated-on-line-" not in key
     ]
+    for entry in entries:  # a name with nothing before its comma: biber crashes on it (SEGV in libbtparse)
+        for role, persons in entry.raw.persons.items():
+            for person in persons:
+                if not person.last_names and person.first_names:
+                    message = f"{role} ', {person}' has no family name before its comma"
+                    found.append(
+                        (
+                            entry.line,
+                            f"{message}: biber crashes when the entry is cited; write a body as {{Name of Body}}",
+                        )
+                    )
     return entries, repeats, found
 
 
