@@ -14,7 +14,7 @@ from scripts.common import ROOT
 from scripts.stages.lint.__main__ import run_lint
 from scripts.stages.lint.bibliography import data_model, missing_fields, parse_bib
 from scripts.stages.lint.checks import GRAPHICS_EXTENSIONS, option_labels
-from scripts.stages.lint.macros import defined_in, known_macros, paper_files
+from scripts.stages.lint.macros import casefold_search, defined_in, first_file, known_macros, paper_files
 from scripts.stages.lint.parse import (
     example_lists_closed,
     mask_skipped,
@@ -125,6 +125,7 @@ def test_beamer_overlay_definitions_def_delimiters_and_typein_define_their_macro
     defined = defined_in(text)
     assert {"frametitle", "actionenv", "endactionenv", "CT@extract", "columncolor", "@nil", "papertype"} <= defined
     assert "notdefined" not in defined  # a macro used in a body is not defined by it
+    assert "lstset" in defined_in(r"\lst@UserCommand\lstset#1{\setkeys{lst}{#1}}")  # listings.sty's own definer
 
 
 @needs_tex
@@ -219,6 +220,14 @@ def test_labels_that_options_define():
         "\\begin{comment}\n\\lstinputlisting[label=lst:hidden]{a.py}\n\\end{comment}\n"
     )
     assert option_labels(text) == {"lst:a", "lst:b", "lst:c", "lst:file", "my legend", "Plain"}
+    # Found on real documents: \lstset{label=...} (the next captioned listing takes it), a label escaped to LaTeX
+    # inside a listing (escapechar=|, 23 false X002 in one paper), and tabularray's longtblr option
+    more = (
+        "\\lstset{language=Java, label={lst:set}}\n"
+        "\\begin{lstlisting}[escapechar=|]\nmock(x); |\\label{line:mock}|\n\\end{lstlisting}\n"
+        "\\begin{longtblr}[caption={Results}, label={tab:long}]{colspec={ll}}\na & b\n\\end{longtblr}\n"
+    )
+    assert option_labels(more) == {"lst:set", "line:mock", "tab:long"}
 
 
 @needs_tex
@@ -310,7 +319,8 @@ def test_graphics_are_found_through_graphicspath_and_includepdf_is_a_graphic(tmp
         "\\includegraphics{chart} \\includegraphics{photo}\n"  # only in a commented-out path, or in {bare}
         "\\includepdf[pages=1,\n  pagecommand={\\section*{Declaration}}]{appendix/declaration.pdf}\n"
         "\\includepdf{decl} \\newcommand\\scan[1]{\\includepdf{scans/#1}}\n"  # in paper/ (TEXINPUTS); made by TeX
-        "\\includegraphics{flow} \\includegraphics{scan} \\includegraphics{figures/Kw.png}\n",  # case-sensitive
+        "\\includegraphics{flow} \\includegraphics{scan} \\includegraphics{figures/Kw.png}\n"  # KW.png: see below
+        "\\includegraphics{Figures/map.png}\n",  # kpathsea folds the case of file names only, never of folders
         encoding="utf-8",
     )
     findings, _ = lint_folder(folder)
@@ -319,15 +329,44 @@ def test_graphics_are_found_through_graphicspath_and_includepdf_is_a_graphic(tmp
         (2, "chart does not exist"),
         (2, "photo does not exist"),
         (3, "appendix/declaration.pdf does not exist"),
-        (6, "figures/Kw.png does not exist"),
+        *([] if casefold_search() else [(6, "figures/Kw.png does not exist")]),
+        (7, "Figures/map.png does not exist"),
     ]
     assert not [f for f in findings if f.code == "P005"]
 
 
 @needs_tex
+def test_a_reference_whose_name_tex_makes_is_not_looked_up(tmp_path):
+    # Language Science Press's localcommands.tex: \newcommand{\appref}[1]{Appendix \ref{#1}}, as for graphics (X004)
+    folder = copy_fixture(tmp_path)
+    (folder / "paper/sections/04-discussion.tex").write_text(
+        "\\newcommand{\\appref}[1]{Appendix \\ref{#1}} See \\ref{no-such-label}.\n", encoding="utf-8"
+    )
+    missing = [f.message for f in lint_folder(folder)[0] if f.code == "X002"]
+    assert missing == ["\\ref{no-such-label}: no such label"]
+
+
+@needs_tex
+def test_file_names_are_found_in_any_case_as_tex_lives_kpathsea_does(tmp_path):
+    # texmf.cnf: texmf_casefold_search = 1, "fall back to case-insensitive search ... if there is no exact match"
+    # (real documents: \includegraphics{Kw.png} for KW.png, \include{chapters/chapter4} for Chapter4.tex, which
+    # pdflatex reads). The folder's case must match; the exact name wins when both exist.
+    assert casefold_search()  # TeX Live's default, read from its texmf.cnf
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters/Chapter4.tex").write_text("\\label{Chapter4}Chapter four.\n", encoding="utf-8")
+    path = tmp_path / "s.tex"
+    path.write_text("\\include{chapters/chapter4}\n\\include{Chapters/chapter4}\n", encoding="utf-8")
+    source = read_source(path, tmp_path)
+    assert [(p.code, p.line) for p in source.problems] == [("P005", 2)]
+    assert [p.text for p in source.paragraphs] == ["Chapter four."]
+    (tmp_path / "chapters/chapter4.tex").write_text("Exact.\n", encoding="utf-8")
+    assert first_file("chapters/chapter4", [tmp_path], (".tex",)) == tmp_path / "chapters/chapter4.tex"
+
+
+@needs_tex
 def test_graphics_extensions_are_the_ones_pdftex_tries_in_its_order():
     # pdftex.def's own list, read from the installed TeX Live: the lint must find what pdflatex finds (a .mps or
-    # .PNG figure) and nothing else (a Kw.png that is really KW.png: a real paper's X004).
+    # .PNG figure), in their order.
     pdftex_def = Path(subprocess.run(["kpsewhich", "pdftex.def"], capture_output=True, text=True).stdout.strip())
     listed = re.search(r"\\def\\Gin@extensions\{%?\s*([^}]*)\}", pdftex_def.read_text(encoding="latin-1"))
     assert listed, "pdftex.def no longer lists \\Gin@extensions as it did"

@@ -15,12 +15,13 @@ from pathlib import Path
 from scripts.common import ROOT, atomic_write_text
 
 # \def\foo, \let\foo, \newcount\foo ... : the name right after a TeX-level definer (pgf's \pgfmathsetmacro{\x}{2*3}
-# and \pgfmathtruncatemacro\n{...} too, which define their macro at run time, and titlesec's
-# \titleclass{\subsubsubsection}{straight}[\subsection], which makes a new sectioning command).
+# and \pgfmathtruncatemacro\n{...} too, which define their macro at run time, titlesec's
+# \titleclass{\subsubsubsection}{straight}[\subsection], which makes a new sectioning command, and listings'
+# \lst@UserCommand\lstset, a \gdef).
 _TEX_DEFINER = re.compile(
     r"\\(?:[gex]?def|let|futurelet|[a-z]*chardef|countdef|dimendef|skipdef|muskipdef|toksdef|"
     r"new(?:count|dimen|skip|muskip|toks|box|read|write|length|savebox|language|insert|fam)|font|csdef|"
-    r"pgfmath(?:set|truncate|setlength)macro|titleclass)"
+    r"pgfmath(?:set|truncate|setlength)macro|titleclass|lst@UserCommand)"
     r"\s*\{?\s*\\([A-Za-z@]+)"
 )
 # \newcommand{\foo}, \DeclareRobustCommand\foo, \NewDocumentCommand{\foo}, \DeclareMathOperator{\foo},
@@ -215,12 +216,33 @@ def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> tupl
     return frozenset(names), missing
 
 
+@cache
+def casefold_search() -> bool:
+    """Whether TeX Live's kpathsea falls back to a file name in any case when the exact one is missing (texmf.cnf's
+    texmf_casefold_search, 1 by default since TeX Live 2018): then `Kw.png` finds `KW.png`, in the same folder."""
+    try:
+        result = subprocess.run(["kpsewhich", "-var-value", "texmf_casefold_search"], capture_output=True, text=True)
+    except OSError:
+        return False
+    return result.stdout.strip() == "1"
+
+
+def _any_case(candidate: Path) -> Path | None:
+    """The file in candidate's folder (whose name must match exactly) whose name matches candidate's in any case."""
+    try:
+        return next((p for p in candidate.parent.iterdir() if p.name.lower() == candidate.name.lower()), None)
+    except OSError:
+        return None
+
+
 def first_file(name: str, folders: Iterable[Path], suffixes: Iterable[str]) -> Path | None:
-    """The first file that `name` with one of the suffixes names in the folders, in order, as TeX searches."""
-    return next(
-        (candidate for folder in folders for suffix in suffixes if (candidate := folder / f"{name}{suffix}").is_file()),
-        None,
-    )
+    """The first file that `name` with one of the suffixes names in the folders, in order, as TeX searches: the
+    exact name first, then (with kpathsea's casefold_search) the file name in any case."""
+    candidates = [folder / f"{name}{suffix}" for folder in folders for suffix in suffixes]
+    found = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if found is None and casefold_search():
+        found = next((match for candidate in candidates if (match := _any_case(candidate)) and match.is_file()), None)
+    return found
 
 
 def resolve_include(

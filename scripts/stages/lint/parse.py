@@ -436,6 +436,23 @@ def listing_options(text: str, own: frozenset[str] = frozenset()) -> list[str]:
     ]
 
 
+def listing_bodies(text: str, own: frozenset[str] = frozenset()) -> list[str]:
+    """The text of each listing environment that TeX typesets (as listing_options), options included."""
+    return [
+        text[match.end() : stop]
+        for match, _, stop in _skipped_regions(text, own)
+        if match["env"] in {"lstlisting", *own}
+    ]
+
+
+def braced_argument(text: str, index: int) -> str | None:
+    """The inside of the {group} that starts at `index` (after spaces), if one does and closes."""
+    start = index + len(text[index:]) - len(text[index:].lstrip())
+    if start >= len(text) or text[start] != "{" or (end := _group_end(text, start)) is None:
+        return None
+    return text[start + 1 : end - 1]
+
+
 def _walker(text: str, tolerant: bool) -> LatexWalker:
     return LatexWalker(text, latex_context=latex_context(), tolerant_parsing=tolerant)
 
