@@ -14,8 +14,14 @@ from scripts.common import ROOT
 from scripts.stages.lint.__main__ import run_lint
 from scripts.stages.lint.bibliography import data_model, missing_fields, parse_bib
 from scripts.stages.lint.checks import GRAPHICS_EXTENSIONS, option_labels
-from scripts.stages.lint.macros import defined_in, known_macros, paper_files
-from scripts.stages.lint.parse import mask_skipped, read_source, verbatim_environments
+from scripts.stages.lint.macros import casefold_search, defined_in, first_file, known_macros, paper_files
+from scripts.stages.lint.parse import (
+    example_lists_closed,
+    mask_skipped,
+    parse_nodes,
+    read_source,
+    verbatim_environments,
+)
 from scripts.stages.metadata import load_metadata
 
 FIXTURE = ROOT / "tests" / "fixtures" / "lint" / "realworld"
@@ -108,6 +114,55 @@ def test_titlesec_titleclass_defines_its_sectioning_command():
     assert {"subsubsubsection", "thesubsubsubsection"} <= defined_in(text)
 
 
+def test_beamer_overlay_definitions_def_delimiters_and_typein_define_their_macros():
+    # Found by linting real documents from public repositories: beamer's \newcommand<>\frametitle
+    # (beamerbaselocalstructure.sty), colortbl's \columncolor, a delimiter of \CT@extract that a column spec types
+    # (`>{\columncolor{white}}`), and the kernel's \typein[\papertype] (IEEEtran's testflow)
+    text = (
+        r"\newcommand<>\frametitle{} \newenvironment<>{actionenv}{}{} \def\CT@extract#1\columncolor#2#3\@nil{#1}"
+        r" \typein[\papertype]{Paper size?} \def\plain{no parameters: \notdefined}"
+    )
+    defined = defined_in(text)
+    assert {"frametitle", "actionenv", "endactionenv", "CT@extract", "columncolor", "@nil", "papertype"} <= defined
+    assert "notdefined" not in defined  # a macro used in a body is not defined by it
+    assert "lstset" in defined_in(r"\lst@UserCommand\lstset#1{\setkeys{lst}{#1}}")  # listings.sty's own definer
+
+
+@needs_tex
+def test_a_class_or_package_in_the_papers_own_folder_is_read_before_tex_lives(tmp_path):
+    # A real thesis keeps its own paper.cls beside its main file (TeX looks in its own folder first): TeX Live's
+    # paper.cls, which the lint read instead, does not define the \enquote that the thesis uses.
+    folder = copy_fixture(tmp_path)
+    (folder / "paper/preamble.tex").write_text("\\documentclass{paper}\n\\usepackage{jabbrv}\n", encoding="utf-8")
+    (folder / "paper/sections/04-discussion.tex").write_text("As \\enquote{shown} \\JournalTitle{x}.\n")
+    unknown = {f.message.split()[2] for f in lint_folder(folder)[0] if f.code == "P003" and "discussion" in f.path}
+    assert unknown == {"\\enquote:", "\\JournalTitle:"}
+    (folder / "paper.cls").write_text("\\LoadClass{article}\\RequirePackage{csquotes}\n", encoding="utf-8")
+    (folder / "jabbrv.sty").write_text("\\newcommand{\\JournalTitle}[1]{#1}\n", encoding="utf-8")
+    findings, _ = lint_folder(folder)
+    assert not [f for f in findings if f.code == "P003" and "discussion" in f.path]
+    known = known_macros(folder / "paper", [], {})
+    assert "jabbrv.sty" not in known.not_installed
+
+
+def test_gb4e_z_closes_the_example_list_that_begin_opened():
+    # langsci-gb4e.sty: "\z works like \end{exe} or \end{xlist}, dep on context"; a Language Science Press book
+    # (langsci/271) opens lists with \begin{xlist} and closes them with \z: 80 false P001 before
+    text = (
+        "\\begin{exe}\n\\ex \\label{ex:a}\n\\begin{xlist}\n\\ex one\n\\ex two\n\\z\n\\z\n\n"
+        "\\ea first \\ea nested \\z \\z\n\n"  # \ea ... \z: macros on both sides, as before
+        "\\eal \\ex a \\ex b \\zl\n\n"
+        "\\begin{exe}\n\\ex three\n\\end{exe}\n\n"  # closed by \end: an environment as usual
+        "\\ea opened by a macro \\end{exe}\n"
+    )
+    closed = example_lists_closed(text)
+    assert len(closed) == len(text) and closed.count("\n") == text.count("\n")  # every line and column stays
+    assert "\\begin{xlist}" not in closed and closed.count("\\begin{exe}") == 1 and closed.count("\\end{exe}") == 1
+    _, _, problems = parse_nodes(text)
+    assert problems == []
+    assert example_lists_closed("\\begin{exe}\\ex a\\end{exe}") == "\\begin{exe}\\ex a\\end{exe}"  # no \z: untouched
+
+
 def test_at_is_a_letter_between_makeatletter_and_makeatother(tmp_path):
     # As in Inkscape's .pdf_tex files (elektra-crypto-2018): \f@size is one name there (P003 leaves internal
     # names with @ alone), not an unknown \f followed by text
@@ -165,6 +220,14 @@ def test_labels_that_options_define():
         "\\begin{comment}\n\\lstinputlisting[label=lst:hidden]{a.py}\n\\end{comment}\n"
     )
     assert option_labels(text) == {"lst:a", "lst:b", "lst:c", "lst:file", "my legend", "Plain"}
+    # Found on real documents: \lstset{label=...} (the next captioned listing takes it), a label escaped to LaTeX
+    # inside a listing (escapechar=|, 23 false X002 in one paper), and tabularray's longtblr option
+    more = (
+        "\\lstset{language=Java, label={lst:set}}\n"
+        "\\begin{lstlisting}[escapechar=|]\nmock(x); |\\label{line:mock}|\n\\end{lstlisting}\n"
+        "\\begin{longtblr}[caption={Results}, label={tab:long}]{colspec={ll}}\na & b\n\\end{longtblr}\n"
+    )
+    assert option_labels(more) == {"lst:set", "line:mock", "tab:long"}
 
 
 @needs_tex
@@ -256,7 +319,8 @@ def test_graphics_are_found_through_graphicspath_and_includepdf_is_a_graphic(tmp
         "\\includegraphics{chart} \\includegraphics{photo}\n"  # only in a commented-out path, or in {bare}
         "\\includepdf[pages=1,\n  pagecommand={\\section*{Declaration}}]{appendix/declaration.pdf}\n"
         "\\includepdf{decl} \\newcommand\\scan[1]{\\includepdf{scans/#1}}\n"  # in paper/ (TEXINPUTS); made by TeX
-        "\\includegraphics{flow} \\includegraphics{scan} \\includegraphics{figures/Kw.png}\n",  # case-sensitive
+        "\\includegraphics{flow} \\includegraphics{scan} \\includegraphics{figures/Kw.png}\n"  # KW.png: see below
+        "\\includegraphics{Figures/map.png}\n",  # kpathsea folds the case of file names only, never of folders
         encoding="utf-8",
     )
     findings, _ = lint_folder(folder)
@@ -265,15 +329,44 @@ def test_graphics_are_found_through_graphicspath_and_includepdf_is_a_graphic(tmp
         (2, "chart does not exist"),
         (2, "photo does not exist"),
         (3, "appendix/declaration.pdf does not exist"),
-        (6, "figures/Kw.png does not exist"),
+        *([] if casefold_search() else [(6, "figures/Kw.png does not exist")]),
+        (7, "Figures/map.png does not exist"),
     ]
     assert not [f for f in findings if f.code == "P005"]
 
 
 @needs_tex
+def test_a_reference_whose_name_tex_makes_is_not_looked_up(tmp_path):
+    # Language Science Press's localcommands.tex: \newcommand{\appref}[1]{Appendix \ref{#1}}, as for graphics (X004)
+    folder = copy_fixture(tmp_path)
+    (folder / "paper/sections/04-discussion.tex").write_text(
+        "\\newcommand{\\appref}[1]{Appendix \\ref{#1}} See \\ref{no-such-label}.\n", encoding="utf-8"
+    )
+    missing = [f.message for f in lint_folder(folder)[0] if f.code == "X002"]
+    assert missing == ["\\ref{no-such-label}: no such label"]
+
+
+@needs_tex
+def test_file_names_are_found_in_any_case_as_tex_lives_kpathsea_does(tmp_path):
+    # texmf.cnf: texmf_casefold_search = 1, "fall back to case-insensitive search ... if there is no exact match"
+    # (real documents: \includegraphics{Kw.png} for KW.png, \include{chapters/chapter4} for Chapter4.tex, which
+    # pdflatex reads). The folder's case must match; the exact name wins when both exist.
+    assert casefold_search()  # TeX Live's default, read from its texmf.cnf
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters/Chapter4.tex").write_text("\\label{Chapter4}Chapter four.\n", encoding="utf-8")
+    path = tmp_path / "s.tex"
+    path.write_text("\\include{chapters/chapter4}\n\\include{Chapters/chapter4}\n", encoding="utf-8")
+    source = read_source(path, tmp_path)
+    assert [(p.code, p.line) for p in source.problems] == [("P005", 2)]
+    assert [p.text for p in source.paragraphs] == ["Chapter four."]
+    (tmp_path / "chapters/chapter4.tex").write_text("Exact.\n", encoding="utf-8")
+    assert first_file("chapters/chapter4", [tmp_path], (".tex",)) == tmp_path / "chapters/chapter4.tex"
+
+
+@needs_tex
 def test_graphics_extensions_are_the_ones_pdftex_tries_in_its_order():
     # pdftex.def's own list, read from the installed TeX Live: the lint must find what pdflatex finds (a .mps or
-    # .PNG figure) and nothing else (a Kw.png that is really KW.png: a real paper's X004).
+    # .PNG figure), in their order.
     pdftex_def = Path(subprocess.run(["kpsewhich", "pdftex.def"], capture_output=True, text=True).stdout.strip())
     listed = re.search(r"\\def\\Gin@extensions\{%?\s*([^}]*)\}", pdftex_def.read_text(encoding="latin-1"))
     assert listed, "pdftex.def no longer lists \\Gin@extensions as it did"
@@ -409,6 +502,39 @@ def test_a_syntax_error_after_a_repeated_key_is_b001_at_its_line_and_nothing_is_
     assert (out, err) == ("", "")
 
 
+def test_biblatex_extended_names_parse_and_a_bad_name_is_b001_at_its_entry():
+    # Real .bib files: biber reads biblatex's extended name format (Biber/Input/file/bibtex.pm, parsename_x), pybtex
+    # says "Too many commas"; and a name with too many commas was reported at line 1, not at its entry.
+    bib = (
+        "@book{spek,\n  author = {family=Spek, given=Erik D., prefix=van der, useprefix=true},\n"
+        "  title = {T},\n  publisher = {P},\n  year = {2019}\n}\n\n"
+        "@article{chen,\n  title = {T},\n  author = {Chen, Jing \\{and\\} Du, Haitao, Meiling \\{and\\} Shao},\n"
+        "  journal = {J},\n  year = {2021}\n}\n\n"
+        "@online{ft,\n  author = {, Financial Times},\n  title = {T},\n  url = {https://ft.com},\n  year = {2020}\n}\n"
+    )
+    entries, _, errors = parse_bib(bib, data_model())
+    assert [entry.key for entry in entries] == ["spek", "chen", "ft"]
+    assert [(line, message.split(" in ")[0]) for line, message in errors[:1]] == [(8, "Too many commas")]
+    # biber stops with "Caught signal: SEGV" on a name with nothing before its comma (a real .bib; checked by hand)
+    assert errors[1:] == [
+        (
+            15,
+            "author ', Financial Times' has no family name before its comma: biber crashes when the entry is cited; "
+            "write a body as {Name of Body}",
+        )
+    ]
+
+
+def test_an_input_file_name_in_quotes_is_found(tmp_path):
+    # \input{"appendix.tex"}: LaTeX takes the quotes off (latex.ltx, \unquote@name), as a real paper relies on
+    (tmp_path / "appendix.tex").write_text("Appendix text.\n", encoding="utf-8")
+    path = tmp_path / "s.tex"
+    path.write_text('\\input{"appendix.tex"}\n\\input{"missing"}\n', encoding="utf-8")
+    source = read_source(path, tmp_path)
+    assert [(p.code, p.line) for p in source.problems] == [("P005", 2)]
+    assert [p.text for p in source.paragraphs] == ["Appendix text."]
+
+
 def test_findings_point_at_the_entrys_own_line(tmp_path):
     entries, _, _ = parse_bib("% note\n\n\n@misc{x,\n  title = {T}\n}\n", data_model())
     assert entries[0].line == 4
@@ -513,6 +639,47 @@ def test_many_syntax_errors_each_stay_in_their_own_paragraph(tmp_path):
     source = read_source(path, tmp_path)
     assert [p.text for p in source.paragraphs] == [text.replace("{", "") for text in paragraphs]
     assert [(p.code, p.line) for p in source.problems] == [("P001", 2 * n + 1) for n in range(1, 30, 2)]
+
+
+def test_after_a_syntax_error_groups_that_span_paragraphs_are_not_reported(tmp_path):
+    # Found on real documents (knitr's `{\centering ... }` around a figure, `\small{` + a table + `}`, a footnote of
+    # two paragraphs): once one error was found, each paragraph's braces were checked alone, and every such group
+    # gave a { never closed and a } closing nothing. Only what the whole file leaves unbalanced is an error.
+    path = tmp_path / "s.tex"
+    path.write_text(
+        "One broken } paragraph.\n\n"
+        "{\\centering\n\\includegraphics{a}\n\n}\n\n"
+        "\\small{\n\n\\begin{tabular}{l}x\\end{tabular}\n\n}\n\n"
+        "Text\\footnote{First.\n\nSecond.} and one {never closed.\n",
+        encoding="utf-8",
+    )
+    problems = read_source(path, tmp_path).problems
+    assert [(p.code, p.line, p.col, p.message) for p in problems] == [
+        ("P001", 1, 12, "a } closes nothing"),
+        ("P001", 16, 18, "a { is never closed"),
+    ]
+
+
+def test_definitions_need_not_pair_begin_and_end_and_alltt_prints_dollars(tmp_path):
+    # Real documents: \newenvironment{langscibars}{\begin{axis}[...]}{\end{axis}} (Language Science Press),
+    # \renewenvironment{thebibliography}[1]{%...\begin{oldthebibliography}{#1}}%{\end{oldthebibliography}}, and
+    # knitr's code chunks in alltt, where $ is printed as it is (alltt.sty makes it an ordinary character)
+    path = tmp_path / "s.tex"
+    path.write_text(
+        "\\newenvironment{bars}{\\begin{axis}[ybar]}{\\end{axis}}\n"
+        "\\renewenvironment{thebibliography}[1]{%\n  \\begin{oldthebibliography}{#1}%\n}%\n{%\n"
+        "  \\end{oldthebibliography}%\n}\n"
+        "\\newcommand{\\bi}{\\begin{itemize}} \\newcommand*\\ei{\\end{itemize}} \\def\\x#1\\@nil{\\begin{center}#1}\n\n"
+        "\\begin{alltt}\n\\hlstd{df}\\hlopt{$}\\hlstd{x} 50% \\hlopt{&} \\{\n\\end{alltt}\n\n"
+        "Then \\begin{itemize}\\item a real list\\end{itemize} and $x$.\n",
+        encoding="utf-8",
+    )
+    source = read_source(path, tmp_path)
+    assert source.problems == []
+    assert [m.name for m in source.macros if m.name.startswith("hl")] == ["hlstd", "hlopt", "hlstd", "hlopt"]
+    assert source.lists == 1  # the real itemize is still an environment
+    path.write_text("\\newcommand{\\bi}{\\begin{itemize}}\n\nBroken {here.\n", encoding="utf-8")
+    assert [p.code for p in read_source(path, tmp_path).problems] == ["P001"]  # a real error stays one
 
 
 def test_a_section_that_ends_with_a_line_break_parses(tmp_path):

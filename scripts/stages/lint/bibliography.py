@@ -117,11 +117,21 @@ def _without_repeats(text: str) -> tuple[str, list[tuple[str, int, int]]]:
 
 
 def _error_line(text: str, message: str) -> int:
-    """The line of the entry a pybtex error names (by key), else 1."""
-    for _, key, line in entry_lines(text):
+    """The line of the entry a pybtex error names: by its key, or else the entry that holds the name it quotes
+    ("Too many commas in 'Becue, Martin ...'"); else 1."""
+    entries = entry_lines(text)
+    for _, key, line in entries:
         if re.search(rf"\b{re.escape(key)}\b", message):
             return line
+    if (quoted := re.search(r"'([^'\\{}]{3,})", message)) and (at := text.find(quoted[1].strip())) >= 0:
+        at_line = text.count("\n", 0, at) + 1
+        return max((line for _, _, line in entries if line <= at_line), default=at_line)
     return 1
+
+
+# biblatex's extended name format, which biber reads and pybtex does not ("Too many commas"):
+# author = {family=Spek, given=Erik D., prefix=van der, useprefix=true}
+_EXTENDED_NAME = re.compile(r"Too many commas in '((?:\s*[A-Za-z-]+\s*=[^,=]*,)+\s*[A-Za-z-]+\s*=[^,=]*)'")
 
 
 def parse_bib(
@@ -148,6 +158,7 @@ def parse_bib(
         if isinstance(err, PybtexSyntaxError)
         else (_error_line(text, str(err)), str(err).splitlines()[0])
         for err in captured
+        if not _EXTENDED_NAME.fullmatch(str(err).splitlines()[0] if str(err) else "")
     ]
     if any(isinstance(err, PybtexSyntaxError) for err in captured):
         return None, repeats, found
@@ -164,6 +175,17 @@ def parse_bib(
         for key, entry in data.entries.items()
         if "--repeated-on-line-" not in key
     ]
+    for entry in entries:  # a name with nothing before its comma: biber crashes on it (SEGV in libbtparse)
+        for role, persons in entry.raw.persons.items():
+            for person in persons:
+                if not person.last_names and person.first_names:
+                    message = f"{role} ', {person}' has no family name before its comma"
+                    found.append(
+                        (
+                            entry.line,
+                            f"{message}: biber crashes when the entry is cited; write a body as {{Name of Body}}",
+                        )
+                    )
     return entries, repeats, found
 
 

@@ -17,9 +17,11 @@ from scripts.stages.lint.parse import (
     MULTICITE_MACROS,
     REF_MACROS,
     Source,
+    braced_argument,
     bracketed,
     every_file,
     latex_context,
+    listing_bodies,
     listing_options,
     mask_skipped,
     top_level_split,
@@ -372,19 +374,25 @@ def graphic_exists(graphic: str, root: Path, folders: Iterable[str]) -> bool:
     return first_file(graphic, [root / folder for folder in ("", "paper", *folders)], GRAPHICS_EXTENSIONS) is not None
 
 
-# Labels that an option defines rather than \\label: a listing's `label=` (listings' \\begin{lstlisting}[label=lst:a]
-# and \\lstinputlisting[label=...]{file}, whose body the lint skips) and pgfplots' `legend to name=`, which
+# Labels that an option defines rather than \\label: a listing's `label=` (listings' \\begin{lstlisting}[label=lst:a],
+# \\lstinputlisting[label=...]{file}, whose body the lint skips, and \\lstset{label=...}, which the next captioned
+# listing takes), tabularray's \\begin{longtblr}[caption={..}, label={tab:a}], and pgfplots' `legend to name=`, which
 # \\ref{name} typesets. Not in comments, \\iffalse branches or comment environments.
-_INPUT_LISTING = re.compile(r"\\lstinputlisting\b")
+_OPTIONED = re.compile(r"\\lstinputlisting\b|\\begin\s*\{(?:long|tall)?tblr\}")
+_LSTSET = re.compile(r"\\lstset\s*(?=\{)")
 _LEGEND_NAME = re.compile(r"\blegend\s+to\s+name\s*=\s*(\{[^{}]*\}|[^,{}\]\s]+)")
+# A \\label in a listing's body is typeset only through the listing's escape to LaTeX (`escapechar=|`:
+# |\\label{line:a}|, listings' lstmisc), the one way a label gets there.
+_LISTING_LABEL = re.compile(r"\\label\s*\{([^{}]+)\}")
 
 
 def option_labels(text: str, verbatim: frozenset[str] = frozenset()) -> set[str]:
     """The labels that options define in a LaTeX text (`verbatim`: the paper's own listing environments)."""
     typeset = mask_skipped(text, comments=True, own=verbatim)
     options = listing_options(text, verbatim)
-    options += [found for m in _INPUT_LISTING.finditer(typeset) if (found := bracketed(typeset, m.end())) is not None]
-    labels = set()
+    options += [found for m in _OPTIONED.finditer(typeset) if (found := bracketed(typeset, m.end())) is not None]
+    options += [found for m in _LSTSET.finditer(typeset) if (found := braced_argument(typeset, m.end())) is not None]
+    labels = {label for body in listing_bodies(text, verbatim) for label in _LISTING_LABEL.findall(body)}
     for option in (item for listing in options for item in top_level_split(listing)):
         key, _, value = option.partition("=")
         if key.strip() == "label" and value.strip():
@@ -403,6 +411,8 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
     for path, macro in macros:
         if macro.name in REF_MACROS:
             for key in (k.strip() for a in macro.arguments for k in a.split(",")):
+                if COMPUTED_NAME.search(key):  # \\ref{#1} in a definition: TeX makes the name
+                    continue
                 referenced.add(key)
                 if key not in labels:
                     found.append(

@@ -15,17 +15,26 @@ from pathlib import Path
 from scripts.common import ROOT, atomic_write_text
 
 # \def\foo, \let\foo, \newcount\foo ... : the name right after a TeX-level definer (pgf's \pgfmathsetmacro{\x}{2*3}
-# and \pgfmathtruncatemacro\n{...} too, which define their macro at run time, and titlesec's
-# \titleclass{\subsubsubsection}{straight}[\subsection], which makes a new sectioning command).
+# and \pgfmathtruncatemacro\n{...} too, which define their macro at run time, titlesec's
+# \titleclass{\subsubsubsection}{straight}[\subsection], which makes a new sectioning command, and listings'
+# \lst@UserCommand\lstset, a \gdef).
 _TEX_DEFINER = re.compile(
     r"\\(?:[gex]?def|let|futurelet|[a-z]*chardef|countdef|dimendef|skipdef|muskipdef|toksdef|"
     r"new(?:count|dimen|skip|muskip|toks|box|read|write|length|savebox|language|insert|fam)|font|csdef|"
-    r"pgfmath(?:set|truncate|setlength)macro|titleclass)"
+    r"pgfmath(?:set|truncate|setlength)macro|titleclass|lst@UserCommand)"
     r"\s*\{?\s*\\([A-Za-z@]+)"
 )
 # \newcommand{\foo}, \DeclareRobustCommand\foo, \NewDocumentCommand{\foo}, \DeclareMathOperator{\foo},
 # \newrobustcmd*{\foo}, \DeclareTextFontCommand{\foo}, \DeclareCiteCommand{\foo} ...
-_LATEX_DEFINER = re.compile(r"\\(?:[A-Za-z]*[Cc]ommand|[a-z]*robustcmd|Declare[A-Za-z]+)\*?\s*\{?\s*\\([A-Za-z@]+)")
+# beamer's overlay-aware forms too: \newcommand<>\frametitle, \newenvironment<>{block}.
+_LATEX_DEFINER = re.compile(
+    r"\\(?:[A-Za-z]*[Cc]ommand|[a-z]*robustcmd|Declare[A-Za-z]+)\*?\s*(?:<>)?\s*\{?\s*\\([A-Za-z@]+)"
+)
+# What a \def's parameter text is delimited by is typed as such and never defined: colortbl's
+# \def\CT@extract#1\columncolor#2#3\@nil{...} reads `>{\columncolor{white}}` in a column spec. And the kernel's
+# \typein[\answer]{...} defines \answer.
+_DELIMITERS = re.compile(r"\\[gex]?def\s*\\[A-Za-z@]+([^{}%\n]*#[^{}%\n]*)\{")
+_TYPEIN = re.compile(r"\\typein\s*\[\s*\\([A-Za-z@]+)")
 # biblatex's \DeclareCiteCommand{\fancycite} and \DeclareMultiCiteCommand{\fancycites}: the paper's own citation
 # commands, whose {key} arguments are citations like \cite's.
 _CITE_DEFINER = re.compile(r"\\Declare(?:Multi)?CiteCommand\*?\s*\{?\s*\\([A-Za-z@]+)")
@@ -37,7 +46,7 @@ _ALGORITHM_BLOCKS = {"IF": ("", "u", "l"), "For": ("", "l"), "Repeat": ("", "l")
 _NEWIF = re.compile(r"\\newif\s*\\if([A-Za-z@]+)")
 _ENVIRONMENT = re.compile(
     r"\\(?:(?:new|renew|provide)environment|(?:New|Renew|Provide|Declare)DocumentEnvironment|newtheorem)"
-    r"\*?\s*\{([A-Za-z@*]+)\}"
+    r"\*?\s*(?:<>)?\s*\{([A-Za-z@*]+)\}"
 )
 _COUNTER = re.compile(r"\\newcounter\s*\{([A-Za-z@]+)\}")
 # pgffor's loop, `\foreach [count=\i] \x/\y [remember=\x as \lastx] in {...}`: its variables and the macros
@@ -84,6 +93,8 @@ def algorithm_keywords(text: str) -> set[str]:
 def defined_in(text: str) -> set[str]:
     """Macro names a LaTeX file defines (without the backslash)."""
     names = set(_TEX_DEFINER.findall(text)) | set(_LATEX_DEFINER.findall(text)) | algorithm_keywords(text)
+    names |= {name for parameters in _DELIMITERS.findall(text) for name in _MACRO_NAME.findall(parameters)}
+    names |= set(_TYPEIN.findall(text))
     for name in _NEWIF.findall(text):
         names |= {f"if{name}", f"{name}true", f"{name}false"}
     for name in _ENVIRONMENT.findall(text):
@@ -205,12 +216,33 @@ def tex_live_macros(packages: tuple[str, ...], classes: tuple[str, ...]) -> tupl
     return frozenset(names), missing
 
 
+@cache
+def casefold_search() -> bool:
+    """Whether TeX Live's kpathsea falls back to a file name in any case when the exact one is missing (texmf.cnf's
+    texmf_casefold_search, 1 by default since TeX Live 2018): then `Kw.png` finds `KW.png`, in the same folder."""
+    try:
+        result = subprocess.run(["kpsewhich", "-var-value", "texmf_casefold_search"], capture_output=True, text=True)
+    except OSError:
+        return False
+    return result.stdout.strip() == "1"
+
+
+def _any_case(candidate: Path) -> Path | None:
+    """The file in candidate's folder (whose name must match exactly) whose name matches candidate's in any case."""
+    try:
+        return next((p for p in candidate.parent.iterdir() if p.name.lower() == candidate.name.lower()), None)
+    except OSError:
+        return None
+
+
 def first_file(name: str, folders: Iterable[Path], suffixes: Iterable[str]) -> Path | None:
-    """The first file that `name` with one of the suffixes names in the folders, in order, as TeX searches."""
-    return next(
-        (candidate for folder in folders for suffix in suffixes if (candidate := folder / f"{name}{suffix}").is_file()),
-        None,
-    )
+    """The first file that `name` with one of the suffixes names in the folders, in order, as TeX searches: the
+    exact name first, then (with kpathsea's casefold_search) the file name in any case."""
+    candidates = [folder / f"{name}{suffix}" for folder in folders for suffix in suffixes]
+    found = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if found is None and casefold_search():
+        found = next((match for candidate in candidates if (match := _any_case(candidate)) and match.is_file()), None)
+    return found
 
 
 def resolve_include(
@@ -226,11 +258,14 @@ _OWN_INPUT = re.compile(r"\\(?:input|include)\s*\{\s*([^}\s]+)\s*\}")
 
 
 def paper_files(paper_dir: Path) -> list[Path]:
-    """The paper's own style, class and preamble files (the .sty, .cls and .tex files beside its metadata),
-    and the files they \\input (a preamble's generated macros: `\\input{paper/generated/numbers.tex}`)."""
+    """The paper's own style, class and preamble files (the .sty and .cls files in the paper's folder, where TeX
+    runs and looks first; the .sty, .cls and .tex files beside its metadata), and the files they \\input (a
+    preamble's generated macros: `\\input{paper/generated/numbers.tex}`)."""
     if not paper_dir.is_dir():
         return []
-    found = sorted(p for pattern in ("*.sty", "*.cls", "*.tex") for p in paper_dir.glob(pattern) if p.is_file())
+    where_tex_runs = paper_dir.parent if paper_dir.name == "paper" else paper_dir
+    found = sorted(p for pattern in ("*.sty", "*.cls") for p in where_tex_runs.glob(pattern) if p.is_file())
+    found += sorted(p for pattern in ("*.sty", "*.cls", "*.tex") for p in paper_dir.glob(pattern) if p.is_file())
     seen = {path.resolve() for path in found}
     for path in found:  # grows as inputs are found; each file once, however its path is spelled
         text = _uncommented(path.read_text(encoding="utf-8", errors="replace"))
@@ -276,8 +311,11 @@ def known_macros(paper_dir: Path, section_texts: Iterable[str], settings: dict) 
         classes += more_classes
         own |= defined_in(text)
     extra = {name.lstrip("\\") for name in settings.get("known_macros", [])}
-    names, missing = tex_live_macros(tuple(sorted(set(packages))), tuple(sorted(set(classes))))
     local = {path.name for path in own_files}
     local |= {path.relative_to(paper_dir).as_posix() for path in own_files if path.is_relative_to(paper_dir)}
+    # TeX takes the paper's own file before TeX Live's of the same name (a ./paper.cls, not TeX Live's paper.cls)
+    packages = [name for name in packages if name not in local]
+    classes = [name for name in classes if f"{name}.cls" not in local]
+    names, missing = tex_live_macros(tuple(sorted(set(packages))), tuple(sorted(set(classes))))
     cite_commands = frozenset(name for text in texts for name in _CITE_DEFINER.findall(text))
     return KnownMacros(names | own | extra, tuple(name for name in missing if name not in local), cite_commands)

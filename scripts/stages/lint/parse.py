@@ -287,6 +287,115 @@ def mask_skipped(text: str, comments: bool = False, own: frozenset[str] = frozen
     return text
 
 
+# gb4e's and langsci-gb4e's example lists: \z ends the innermost \begin{exe} or \begin{xlist} ("works like \end{exe}
+# or \end{xlist}, dep on context"), \ea and \eal open them without \begin (langsci-gb4e.sty). An environment that a
+# \z closes is no environment to the parser, so its \begin (or an \end that closes an \ea) is blanked; \ea ... \z
+# pairs, macros on both sides, are left as they are.
+_EXAMPLE_LIST = r"(?:exe|xlist[aiAIn]?)"
+_EXAMPLE_TOKEN = re.compile(
+    rf"(?P<begin>\\begin\s*\{{{_EXAMPLE_LIST}\}}(?:\s*\[[^\]\n]*\])?)|(?P<end>\\end\s*\{{{_EXAMPLE_LIST}\}})"
+    r"|\\(?P<macro>ea|eal|eas|easragged|eanoraggedright|ealnoraggedright|eafirst|z|zl|zs|zlast|zllast)(?![A-Za-z@])"
+)
+_EXAMPLE_OPENS = {
+    "ea": 1,
+    "eas": 1,
+    "easragged": 1,
+    "eanoraggedright": 1,
+    "eafirst": 1,
+    "eal": 2,
+    "ealnoraggedright": 2,
+}
+_EXAMPLE_CLOSES = {"z": 1, "zs": 1, "zlast": 1, "zl": 2, "zllast": 2}
+
+
+def example_lists_closed(text: str) -> str:
+    """The text with the example lists that gb4e's \\z closes made plain for the parser (blanked in place)."""
+    if not re.search(r"\\z(?:l|s|last|llast)?(?![A-Za-z@])", text):
+        return text
+    opened: list[tuple[int, int] | None] = []  # the span of each open list's \begin; None for one that \ea opened
+    blanks = []
+    for match in _EXAMPLE_TOKEN.finditer(text):
+        if match["begin"]:
+            opened.append(match.span())
+        elif match["end"]:
+            if opened and opened.pop() is None:
+                blanks.append(match.span())
+        elif match["macro"] in _EXAMPLE_OPENS:
+            opened += [None] * _EXAMPLE_OPENS[match["macro"]]
+        else:
+            for _ in range(min(_EXAMPLE_CLOSES[match["macro"]], len(opened))):
+                if (span := opened.pop()) is not None:
+                    blanks.append(span)
+    for start, end in blanks:
+        text = _blank(text, start, end)
+    return text
+
+
+# alltt keeps only \, { and } special: $ & # ^ _ ~ % are printed as they are (alltt.sty: \dospecials made other),
+# as in knitr's code chunks (\hlopt{$}). They are blanked there, so that the parser sees no math or comment.
+_ALLTT = re.compile(r"\\begin\s*\{alltt\}(.*?)(?:\\end\s*\{alltt\}|\Z)", re.S)
+
+
+def alltt_specials_plain(text: str) -> str:
+    """The text with the characters that alltt prints as they are blanked inside its environments."""
+    for match in _ALLTT.finditer(text):
+        start, end = match.span(1)
+        text = text[:start] + re.sub(r"[$&#^_~%]", " ", text[start:end]) + text[end:]
+    return text
+
+
+# A definition stores its body without running it: \newenvironment{bars}{\begin{axis}}{\end{axis}} or
+# \newcommand{\bi}{\begin{itemize}} need not pair \begin and \end inside each argument, so there the two words are
+# blanked (their {name} stays a group). Command definers take one body, environment definers two; xparse's take
+# their argument spec first.
+_DEFINITION = re.compile(
+    r"\\(?P<kind>(?:re)?newcommand|providecommand|DeclareRobustCommand|[gex]?def|(?:re)?newenvironment"
+    r"|(?:New|Renew|Provide|Declare)Document(?:Command|Environment))(?![A-Za-z@])\*?\s*(?:<>)?\s*"
+    r"(?:\{\s*\\?[A-Za-z@*]+\s*\}|\\[A-Za-z@]+)"  # the name: {\cmd}, \cmd or {env}
+)
+_BODIES = {"def": 1, "gdef": 1, "edef": 1, "xdef": 1}
+
+
+def _group_end(text: str, start: int) -> int | None:
+    """The position after the } that closes the { at `start`, skipping escaped braces."""
+    depth, index = 0, start
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        index += 1
+        if depth == 0:
+            return index
+    return None
+
+
+def definitions_unpaired(text: str) -> str:
+    """The text with \\begin and \\end blanked inside the bodies that definitions store."""
+    if not re.search(r"\\(?:begin|end)\b", text):
+        return text
+    for match in _DEFINITION.finditer(text):
+        kind = match["kind"]
+        groups = _BODIES.get(kind, 2 if kind.endswith("nvironment") else 1) + ("Document" in kind)
+        index = match.end()
+        for _ in range(groups):
+            # optional arguments ([1][default]), a \def's parameter text (#1\@nil) and comments come before the body
+            skipped = re.match(r"(?:\s|%[^\n]*|\[[^\]]*\]|#\d|\\[A-Za-z@]+(?=[^{]*\{))*", text[index:])
+            index += skipped.end() if skipped else 0
+            if index >= len(text) or text[index] != "{" or (end := _group_end(text, index)) is None:
+                break
+            body = re.sub(r"\\(?:begin|end)(?![A-Za-z@])", lambda m: " " * len(m[0]), text[index:end])
+            text, index = text[:index] + body + text[end:], end
+    return text
+
+
+def parse_ready(text: str, own: frozenset[str] = frozenset()) -> str:
+    """What the parser reads of a file: without what TeX does not typeset (mask_skipped), with definitions' bodies,
+    alltt's characters and gb4e's example lists made plain for it; every line and column stays."""
+    return example_lists_closed(alltt_specials_plain(definitions_unpaired(mask_skipped(text, own=own))))
+
+
 def bracketed(text: str, index: int) -> str | None:
     """The [...] argument at `index` (after spaces), with brackets and braces inside it balanced, or None."""
     while index < len(text) and text[index] in " \t\n":
@@ -325,6 +434,23 @@ def listing_options(text: str, own: frozenset[str] = frozenset()) -> list[str]:
         for match, _, _ in _skipped_regions(text, own)
         if match["env"] in {"lstlisting", *own} and (options := bracketed(text, match.end())) is not None
     ]
+
+
+def listing_bodies(text: str, own: frozenset[str] = frozenset()) -> list[str]:
+    """The text of each listing environment that TeX typesets (as listing_options), options included."""
+    return [
+        text[match.end() : stop]
+        for match, _, stop in _skipped_regions(text, own)
+        if match["env"] in {"lstlisting", *own}
+    ]
+
+
+def braced_argument(text: str, index: int) -> str | None:
+    """The inside of the {group} that starts at `index` (after spaces), if one does and closes."""
+    start = index + len(text[index:]) - len(text[index:].lstrip())
+    if start >= len(text) or text[start] != "{" or (end := _group_end(text, start)) is None:
+        return None
+    return text[start + 1 : end - 1]
 
 
 def _walker(text: str, tolerant: bool) -> LatexWalker:
@@ -444,34 +570,9 @@ def plain_text(nodes) -> str:
     return "".join(parts)
 
 
-def brace_scan(text: str, start: int, end: int, stray_closing: bool) -> int | None:
-    """Position of the first { never closed within [start, end), skipping \\{ and % comments; with
-    `stray_closing`, of a } that closes nothing, if that comes first."""
-    opened: list[int] = []
-    index = start
-    while index < end:
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "%":
-            index = text.find("\n", index)
-            index = end if index < 0 else index
-            continue
-        if char == "{":
-            opened.append(index)
-        elif char == "}":
-            if opened:
-                opened.pop()
-            elif stray_closing:
-                return index
-        index += 1
-    return opened[0] if opened else None
-
-
 def unclosed_brace_at(text: str) -> int | None:
     """Position of the first { that is never closed, skipping \\{ and % comments."""
-    return brace_scan(text, 0, len(text), stray_closing=False)
+    return next((position for position in brace_errors(text) if text[position] == "{"), None)
 
 
 def line_and_column(text: str, position: int) -> tuple[int, int]:
@@ -531,9 +632,31 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     return [*spans, (start, len(text))]
 
 
-def _unbalanced_braces(text: str, start: int, end: int) -> int | None:
-    """Position of a } that closes nothing, or of the first { never closed, within [start, end)."""
-    return brace_scan(text, start, end, stray_closing=True)
+def brace_errors(text: str) -> list[int]:
+    """Positions of every } that closes nothing and every { never closed in the whole text, skipping \\{ and
+    % comments, in order. A group may span paragraphs (`\\small{` + a table + `}`, a footnote of two
+    paragraphs), as TeX's \\long macros and groups allow."""
+    opened: list[int] = []
+    errors = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "%":
+            index = text.find("\n", index)
+            index = len(text) if index < 0 else index
+            continue
+        if char == "{":
+            opened.append(index)
+        elif char == "}":
+            if opened:
+                opened.pop()
+            else:
+                errors.append(index)
+        index += 1
+    return sorted(errors + opened)
 
 
 def _alone(text: str, start: int, end: int) -> list:
@@ -560,8 +683,9 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
 
     A syntax error is a problem at its position and stays local to its paragraph: that paragraph is read on
     its own, tolerantly, and the rest of the file is read again without it (blanked, so positions hold).
-    After the first error every paragraph whose braces do not balance is set aside at once, so that a file
-    with many errors is not read once per error; past `most_errors`, each paragraph is read on its own."""
+    After the first error every brace that the whole file leaves unbalanced is reported and set aside at once
+    (blanked alone, so that a group spanning paragraphs around it still closes), so that a file with many errors
+    is not read once per error; past `most_errors`, each paragraph is read on its own."""
     problems: list[Problem] = []
     bad: list[tuple[int, int]] = []
     rest = text
@@ -572,18 +696,12 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
             nodes = _without_guard(nodes, len(rest))
             break
         except LatexWalkerParseError as err:
-            unbalanced = [
-                (start, end, position)
-                for start, end in _paragraph_spans(rest)
-                if (position := _unbalanced_braces(rest, start, end)) is not None
-            ]
-            if attempt == 0 and unbalanced:
-                for start, end, position in unbalanced:
-                    what = "a } closes nothing" if rest[position] == "}" else "a { is never closed"
-                    problems.append(Problem(*line_and_column(rest, position), "P001", what))
-                    bad.append((start, end))
-                for start, end, _ in unbalanced:
-                    rest = _blank(rest, start, end)
+            unbalanced = brace_errors(rest) if attempt == 0 else []
+            for position in unbalanced:  # each is reported, and only that brace is set aside
+                what = "a } closes nothing" if rest[position] == "}" else "a { is never closed"
+                problems.append(Problem(*line_and_column(rest, position), "P001", what))
+                rest = _blank(rest, position, position + 1)
+            if unbalanced:
                 continue
             position, problem = _culprit(rest, err)
             problems.append(problem)
@@ -599,7 +717,7 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
 
 def parse_nodes(text: str) -> tuple[list, LatexWalker, list[Problem]]:
     """All nodes of a file (see parse_runs), in source order, without what TeX does not typeset."""
-    runs, walker, problems = parse_runs(mask_skipped(text))
+    runs, walker, problems = parse_runs(parse_ready(text))
     return sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos), walker, problems
 
 
@@ -727,7 +845,7 @@ def read_source(
     path = Path(path)
     shown = shown_path(path, root)
     text, problems = decode(shown, path.read_bytes())
-    runs, walker, parse_problems = parse_runs(mask_skipped(text, own=verbatim))
+    runs, walker, parse_problems = parse_runs(parse_ready(text, verbatim))
     nodes = sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos)
     macros = macros_of(nodes, walker)
     paragraphs = sorted((p for run in runs for p in paragraphs_of(run, walker)), key=lambda p: p.line)
@@ -746,7 +864,7 @@ def read_source(
     )
     read_files = [m for m in macros if m.name in READ_FILE_MACROS and m.arguments]  # this file's, before merging
     for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
-        name = macro.arguments[0].strip()
+        name = macro.arguments[0].strip().strip('"')  # \\input{"appendix.tex"}: LaTeX takes the quotes off
         if COMPUTED_NAME.search(name):  # \input{parts/#1} in a definition: TeX's to resolve, not a file here
             continue
         target = resolve_include(name, path, root)
