@@ -356,7 +356,7 @@ _DEFINITION = re.compile(
 _BODIES = {"def": 1, "gdef": 1, "edef": 1, "xdef": 1}
 
 
-def _group_end(text: str, start: int) -> int | None:
+def group_end(text: str, start: int) -> int | None:
     """The position after the } that closes the { at `start`, skipping escaped braces."""
     depth, index = 0, start
     while index < len(text):
@@ -383,7 +383,7 @@ def definitions_unpaired(text: str) -> str:
             # optional arguments ([1][default]), a \def's parameter text (#1\@nil) and comments come before the body
             skipped = re.match(r"(?:\s|%[^\n]*|\[[^\]]*\]|#\d|\\[A-Za-z@]+(?=[^{]*\{))*", text[index:])
             index += skipped.end() if skipped else 0
-            if index >= len(text) or text[index] != "{" or (end := _group_end(text, index)) is None:
+            if index >= len(text) or text[index] != "{" or (end := group_end(text, index)) is None:
                 break
             body = re.sub(r"\\(?:begin|end)(?![A-Za-z@])", lambda m: " " * len(m[0]), text[index:end])
             text, index = text[:index] + body + text[end:], end
@@ -448,7 +448,7 @@ def listing_bodies(text: str, own: frozenset[str] = frozenset()) -> list[str]:
 def braced_argument(text: str, index: int) -> str | None:
     """The inside of the {group} that starts at `index` (after spaces), if one does and closes."""
     start = index + len(text[index:]) - len(text[index:].lstrip())
-    if start >= len(text) or text[start] != "{" or (end := _group_end(text, start)) is None:
+    if start >= len(text) or text[start] != "{" or (end := group_end(text, start)) is None:
         return None
     return text[start + 1 : end - 1]
 

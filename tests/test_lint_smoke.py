@@ -1,0 +1,48 @@
+"""scripts.devtools.lint_smoke: a plain LaTeX document laid out for the lint, its own files unchanged."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scripts.devtools.lint_smoke import split_body, wrap
+from scripts.stages.lint.__main__ import run_lint
+from scripts.stages.metadata import load_metadata
+
+MAIN = r"""\documentclass{mythesis}
+\usepackage{jabbrv}
+\begin{document}
+\maketitle
+\section{Introduction}\label{sec:intro}
+As \enquote{shown} \cite{a} in \JournalTitle{J}.
+  \section[Short]{Method {and}
+  data}
+See \ref{sec:intro}.
+\bibliography{refs}
+\end{document}
+"""
+
+
+def test_the_body_is_split_at_top_level_headings_with_their_titles():
+    body = MAIN.split("\\begin{document}")[1].split("\\end{document}")[0]
+    parts = split_body(body)
+    assert [title for title, _ in parts] == ["Front", "Introduction", "Method {and} data"]
+    assert parts[1][1].startswith("\\label{sec:intro}") and "\\section" not in "".join(text for _, text in parts)
+
+
+@pytest.mark.skipif(shutil.which("kpsewhich") is None, reason="TeX Live is not installed")
+def test_a_document_with_its_own_class_is_linted_as_it_is(tmp_path):
+    tree = tmp_path / "repository"
+    (tree / "thesis").mkdir(parents=True)
+    (tree / "thesis/main.tex").write_text(MAIN, encoding="utf-8")
+    (tree / "thesis/mythesis.cls").write_text("\\LoadClass{article}\\RequirePackage{csquotes}\n", encoding="utf-8")
+    (tree / "thesis/jabbrv.sty").write_text("\\newcommand{\\JournalTitle}[1]{#1}\n", encoding="utf-8")
+    (tree / "thesis/refs.bib").write_text("@misc{a, title = {T}, year = {2020}}\n", encoding="utf-8")
+    folder = wrap(tree, "thesis/main.tex", tmp_path / "wrapped")
+    assert not (folder / "main.tex").exists() and (folder / "mythesis.cls").read_text().startswith("\\LoadClass")
+    meta = load_metadata(folder / "paper/metadata.yaml", lint_only=True)
+    assert [s["title"] for s in meta["sections"]] == ["Front", "Introduction", "Method {and} data"]
+    assert meta["bibliography"] == "refs.bib"
+    findings, _ = run_lint(meta, folder, None, Path("paper/metadata.yaml"))
+    codes = {f.code for f in findings}
+    assert not codes & {"P001", "P003", "P005", "X002", "C001", "C002", "B001"}, findings
