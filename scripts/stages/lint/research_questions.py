@@ -40,7 +40,7 @@ from typing import Any
 
 from scripts.stages.lint import similarity
 from scripts.stages.lint.checks import Coverage, Finding, finding
-from scripts.stages.lint.parse import Source, all_included, mask_skipped
+from scripts.stages.lint.parse import Source, all_included, group_end, mask_skipped
 
 DEFAULT_SIMILARITY = {  # measured: README "Lint"
     "method": "tfidf",
@@ -259,36 +259,22 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in [*sentences, rest] if s]
 
 
-def braced_end(text: str, opening: int) -> int:
-    """The index after the } that closes the { at `opening` (the end of the text if none does)."""
-    depth, index = 0, opening
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        depth += char == "{"
-        depth -= char == "}"
-        if depth == 0:
-            return index + 1
-        index += 1
-    return len(text)
-
-
 def excluded_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the raw source that are floats, captions or headings."""
     spans = []
     for match in FLOATS.finditer(text):
         end = text.find(f"\\end{{{match[1]}{match[2]}}}", match.end())
         spans.append((match.start(), len(text) if end < 0 else end))
-    spans += [(match.start(), braced_end(text, match.end() - 1)) for match in BRACED.finditer(text)]
+    spans += [(match.start(), (group_end(text, match.end() - 1) or len(text))) for match in BRACED.finditer(text)]
     return sorted(spans)
 
 
 def raw_words(source_text: str) -> list[tuple[str, int]]:
     """Every word of the raw source, lower-case, with its offset, except the words of headings (the plain
     text has none of them, and a heading's word must not be taken for the same word in the text below)."""
-    headings = [(m.start(), braced_end(source_text, m.end() - 1)) for m in SECTIONING.finditer(source_text)]
+    headings = [
+        (m.start(), (group_end(source_text, m.end() - 1) or len(source_text))) for m in SECTIONING.finditer(source_text)
+    ]
     words, current = [], 0  # both in source order: the heading that may hold the next word
     for match in re.finditer(r"\w+", source_text):
         while current < len(headings) and headings[current][1] <= match.start():
@@ -450,7 +436,11 @@ def blocks(text: str, questions: Sequence[dict[str, Any]]) -> list[tuple[int, in
         level = HEADING_LEVELS[match[1]] if match[1] else RUN_IN
         opening = match.start(2) if match[2] and match[2].startswith("{") else match.end() - 1
         headings.append(
-            (line_of(match.start()), level, named_questions(text[opening : braced_end(text, opening)], questions))
+            (
+                line_of(match.start()),
+                level,
+                named_questions(text[opening : group_end(text, opening) or len(text)], questions),
+            )
         )
     found = []
     for index, (line, level, named) in enumerate(headings):
