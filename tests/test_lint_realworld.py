@@ -228,6 +228,10 @@ def test_labels_that_options_define():
         "\\begin{longtblr}[caption={Results}, label={tab:long}]{colspec={ll}}\na & b\n\\end{longtblr}\n"
     )
     assert option_labels(more) == {"lst:set", "line:mock", "tab:long"}
+    # without an escape, a listing prints \label{...} as code: no label (unless the paper's \lstset sets an escape)
+    code = "\\begin{lstlisting}[language=TeX]\n\\section{A}\\label{sec:shown-as-code}\n\\end{lstlisting}\n"
+    assert option_labels(code) == set()
+    assert option_labels(code, escaped=True) == {"sec:shown-as-code"}
 
 
 @needs_tex
@@ -506,19 +510,24 @@ def test_biblatex_extended_names_parse_and_a_bad_name_is_b001_at_its_entry():
     # Real .bib files: biber reads biblatex's extended name format (Biber/Input/file/bibtex.pm, parsename_x), pybtex
     # says "Too many commas"; and a name with too many commas was reported at line 1, not at its entry.
     bib = (
-        "@book{spek,\n  author = {family=Spek, given=Erik D., prefix=van der, useprefix=true},\n"
+        "@book{spek,\n  author = {family=Spek, given=Erik D., prefix=van der, useprefix=true\n"
+        "    and family=O'Neil, given=A.},\n"
         "  title = {T},\n  publisher = {P},\n  year = {2019}\n}\n\n"
-        "@article{chen,\n  title = {T},\n  author = {Chen, Jing \\{and\\} Du, Haitao, Meiling \\{and\\} Shao},\n"
+        "@article{chen,\n  title = {T},\n"
+        "  author = {Chen, Jing \\{and\\}\n    Du, Haitao, Meiling \\{and\\} Shao},\n"
         "  journal = {J},\n  year = {2021}\n}\n\n"
         "@online{ft,\n  author = {, Financial Times},\n  title = {T},\n  url = {https://ft.com},\n  year = {2020}\n}\n"
     )
     entries, _, errors = parse_bib(bib, data_model())
     assert [entry.key for entry in entries] == ["spek", "chen", "ft"]
-    assert [(line, message.split(" in ")[0]) for line, message in errors[:1]] == [(8, "Too many commas")]
+    assert [(line, message.split(" in ")[0]) for line, message in errors[:1]] == [(9, "Too many commas")]
+    # BibTeX does not know the extended format (bibtex: 2 errors on it): without biblatex it is B001
+    _, _, bibtex_errors = parse_bib(bib, data_model(), extended_names=False)
+    assert [line for line, message in bibtex_errors if "Too many commas" in message] == [1, 9]
     # biber stops with "Caught signal: SEGV" on a name with nothing before its comma (a real .bib; checked by hand)
     assert errors[1:] == [
         (
-            15,
+            17,
             "author ', Financial Times' has no family name before its comma: biber crashes when the entry is cited; "
             "write a body as {Name of Body}",
         )
@@ -678,6 +687,13 @@ def test_definitions_need_not_pair_begin_and_end_and_alltt_prints_dollars(tmp_pa
     assert source.problems == []
     assert [m.name for m in source.macros if m.name.startswith("hl")] == ["hlstd", "hlopt", "hlstd", "hlopt"]
     assert source.lists == 1  # the real itemize is still an environment
+    # a comment changes nothing (found in review): one naming \begin{alltt}, a % \z, a } in a definition's body
+    path.write_text(
+        "% \\begin{alltt} in a comment\nText $x$ and {a} % a } in a comment\n\n"
+        "\\newcommand{\\x}{% a } here\n\\begin{itemize}}\n\n\\begin{exe}\\ex one % \\z\n\\end{exe}\n",
+        encoding="utf-8",
+    )
+    assert read_source(path, tmp_path).problems == []
     path.write_text("\\newcommand{\\bi}{\\begin{itemize}}\n\nBroken {here.\n", encoding="utf-8")
     assert [p.code for p in read_source(path, tmp_path).problems] == ["P001"]  # a real error stays one
 

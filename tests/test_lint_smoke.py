@@ -43,6 +43,10 @@ def test_a_document_with_its_own_class_is_linted_as_it_is(tmp_path):
     meta = load_metadata(folder / "paper/metadata.yaml", lint_only=True)
     assert [s["title"] for s in meta["sections"]] == ["Front", "Introduction", "Method {and} data"]
     assert meta["bibliography"] == "refs.bib"
+    with pytest.raises(SystemExit, match="was not made by lint_smoke"):
+        wrap(tree, "thesis/main.tex", tree)  # the repository itself is never replaced
+    assert (tree / "thesis/main.tex").is_file()
+    assert wrap(tree, "thesis/main.tex", folder) == folder  # a folder it made is
     findings, _ = run_lint(meta, folder, None, Path("paper/metadata.yaml"))
     codes = {f.code for f in findings}
     assert not codes & {"P001", "P003", "P005", "X002", "C001", "C002", "B001"}, findings

@@ -69,6 +69,9 @@ def metadata(titles: Sequence[str], bibliography: str) -> dict:
 def wrap(tree: Path, main: str, dest: Path) -> Path:
     """Lay the document out in `dest` for `--root`; the document's own files are copied unchanged."""
     main_path = tree / main
+    if dest.exists() and not (dest / "paper/_smoke_preamble.tex").is_file():
+        # DEST is replaced: never a folder this tool did not make (the repository itself, say)
+        raise SystemExit(f"error: {dest} exists and was not made by lint_smoke; give a new folder")
     text = main_path.read_text(encoding="utf-8", errors="replace")
     begin = text.index("\\begin{document}")
     end = text.find("\\end{document}", begin)

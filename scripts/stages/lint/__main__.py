@@ -58,7 +58,11 @@ def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = Non
         + checks.page_limits(metadata, page_count(pdf))
         + rq_findings
         + checks.citations(
-            sources, root / metadata["bibliography"], metadata["bibliography"], checks.citation_commands(sources, known)
+            sources,
+            root / metadata["bibliography"],
+            metadata["bibliography"],
+            checks.citation_commands(sources, known),
+            biblatex="addbibresource" in known,  # biber then reads the .bib: its extended name format too
         )
         + checks.figures(metadata, sources, root, meta_file)
     )

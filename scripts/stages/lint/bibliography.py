@@ -123,19 +123,27 @@ def _error_line(text: str, message: str) -> int:
     for _, key, line in entries:
         if re.search(rf"\b{re.escape(key)}\b", message):
             return line
-    if (quoted := re.search(r"'([^'\\{}]{3,})", message)) and (at := text.find(quoted[1].strip())) >= 0:
-        at_line = text.count("\n", 0, at) + 1
+    quoted = _TOO_MANY_COMMAS.match(message) or re.search(r"'([^']{3,})'", message)
+    words = re.findall(r"[^\s\\{}]+", quoted[1])[:4] if quoted else []
+    # pybtex quotes the name with its spaces made single: the same first words, across line breaks too
+    if words and (at := re.search(r"[\s{}\\]*".join(map(re.escape, words)), text)):
+        at_line = text.count("\n", 0, at.start()) + 1
         return max((line for _, _, line in entries if line <= at_line), default=at_line)
     return 1
 
 
-# biblatex's extended name format, which biber reads and pybtex does not ("Too many commas"):
-# author = {family=Spek, given=Erik D., prefix=van der, useprefix=true}
-_EXTENDED_NAME = re.compile(r"Too many commas in '((?:\s*[A-Za-z-]+\s*=[^,=]*,)+\s*[A-Za-z-]+\s*=[^,=]*)'")
+_TOO_MANY_COMMAS = re.compile(r"Too many commas in '(.*)'", re.S)
+
+
+def extended_name(message: str) -> bool:
+    """Whether pybtex's "Too many commas" is about a name in biblatex's extended format, which biber reads:
+    author = {family=Spek, given=Erik D., prefix=van der, useprefix=true} (every part a key=value)."""
+    name = _TOO_MANY_COMMAS.match(message)
+    return bool(name) and all(re.match(r"\s*[A-Za-z-]+\s*=", part) for part in name[1].split(","))
 
 
 def parse_bib(
-    text: str, model: DataModel | None
+    text: str, model: DataModel | None, extended_names: bool = True
 ) -> tuple[list[Entry] | None, list[tuple[str, int, int]], list[tuple[int, str]]]:
     """(entries, repeated keys, errors as (line, message)). Never raises, never prints: pybtex's errors are
     captured (each becomes an error at its line), not printed to stderr.
@@ -158,7 +166,7 @@ def parse_bib(
         if isinstance(err, PybtexSyntaxError)
         else (_error_line(text, str(err)), str(err).splitlines()[0])
         for err in captured
-        if not _EXTENDED_NAME.fullmatch(str(err).splitlines()[0] if str(err) else "")
+        if not (extended_names and extended_name(str(err)))
     ]
     if any(isinstance(err, PybtexSyntaxError) for err in captured):
         return None, repeats, found

@@ -242,8 +242,9 @@ def cited_keys(sources: dict[str, Source], own_commands: Collection[str] = ()) -
     return keys
 
 
-def bibliography(path: Path, shown_path: str) -> tuple[list[Entry] | None, list[Finding]]:
-    """The entries of a .bib file and the findings about reading it (B001, C005); never raises or prints."""
+def bibliography(path: Path, shown_path: str, biblatex: bool = True) -> tuple[list[Entry] | None, list[Finding]]:
+    """The entries of a .bib file and the findings about reading it (B001, C005); never raises or prints.
+    `biblatex`: the paper loads biblatex, so biber reads the file (BibTeX does not know biblatex's name format)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -252,7 +253,7 @@ def bibliography(path: Path, shown_path: str) -> tuple[list[Entry] | None, list[
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         return None, [finding("B001", shown_path, raw[: err.start].count(b"\n") + 1, "not UTF-8; save it as UTF-8")]
-    entries, repeats, errors = parse_bib(text, data_model())
+    entries, repeats, errors = parse_bib(text, data_model(), extended_names=biblatex)
     found = [
         finding("C005", shown_path, line, f"key '{key}' is already defined on line {was}") for key, line, was in repeats
     ]
@@ -289,9 +290,13 @@ def entry_identity(entry: Entry) -> str:
 
 
 def citations(
-    sources: dict[str, Source], bib_path: Path, shown_path: str, own_commands: Collection[str] = ()
+    sources: dict[str, Source],
+    bib_path: Path,
+    shown_path: str,
+    own_commands: Collection[str] = (),
+    biblatex: bool = True,
 ) -> list[Finding]:
-    entries, found = bibliography(bib_path, shown_path)
+    entries, found = bibliography(bib_path, shown_path, biblatex)
     cited = cited_keys(sources, own_commands)
     for source in sources.values():
         for paragraph in source.paragraphs:
@@ -382,17 +387,31 @@ _OPTIONED = re.compile(r"\\lstinputlisting\b|\\begin\s*\{(?:long|tall)?tblr\}")
 _LSTSET = re.compile(r"\\lstset\s*(?=\{)")
 _LEGEND_NAME = re.compile(r"\blegend\s+to\s+name\s*=\s*(\{[^{}]*\}|[^,{}\]\s]+)")
 # A \\label in a listing's body is typeset only through the listing's escape to LaTeX (`escapechar=|`:
-# |\\label{line:a}|, listings' lstmisc), the one way a label gets there.
+# |\\label{line:a}|, listings' lstmisc), so it counts only when the listing's options or an \\lstset of the paper
+# set one; without an escape the listing prints it as code.
 _LISTING_LABEL = re.compile(r"\\label\s*\{([^{}]+)\}")
+_ESCAPE_KEY = re.compile(r"\bescape(?:char|inside|begin)\s*=")
 
 
-def option_labels(text: str, verbatim: frozenset[str] = frozenset()) -> set[str]:
-    """The labels that options define in a LaTeX text (`verbatim`: the paper's own listing environments)."""
+def lstset_options(text: str, verbatim: frozenset[str] = frozenset()) -> list[str]:
+    """The options of each \\lstset in a LaTeX text (not in comments or verbatim)."""
+    typeset = mask_skipped(text, comments=True, own=verbatim)
+    return [found for m in _LSTSET.finditer(typeset) if (found := braced_argument(typeset, m.end())) is not None]
+
+
+def option_labels(text: str, verbatim: frozenset[str] = frozenset(), escaped: bool = False) -> set[str]:
+    """The labels that options define in a LaTeX text (`verbatim`: the paper's own listing environments), and those
+    in listings that escape to LaTeX (by their own options, or by the paper's \\lstset: `escaped`)."""
     typeset = mask_skipped(text, comments=True, own=verbatim)
     options = listing_options(text, verbatim)
     options += [found for m in _OPTIONED.finditer(typeset) if (found := bracketed(typeset, m.end())) is not None]
-    options += [found for m in _LSTSET.finditer(typeset) if (found := braced_argument(typeset, m.end())) is not None]
-    labels = {label for body in listing_bodies(text, verbatim) for label in _LISTING_LABEL.findall(body)}
+    options += lstset_options(text, verbatim)
+    labels = {
+        label
+        for body in listing_bodies(text, verbatim)
+        if escaped or _ESCAPE_KEY.search(bracketed(body, 0) or "")
+        for label in _LISTING_LABEL.findall(body)
+    }
     for option in (item for listing in options for item in top_level_split(listing)):
         key, _, value = option.partition("=")
         if key.strip() == "label" and value.strip():
@@ -406,7 +425,12 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
     macros = [(m.path or s.path, m) for s in sources.values() for m in s.macros]
     labels = {f"fig:{i}" for i in figure_ids} | {f"sec:{s['id']}" for s in metadata["sections"]}
     labels |= {m.arguments[0] for _, m in macros if m.name == "label" and m.arguments}
-    labels |= {label for source in every_file(sources) for label in option_labels(source.text, source.verbatim)}
+    own_texts = [path.read_text(encoding="utf-8", errors="replace") for path in paper_files((root / meta).parent)]
+    texts = [*own_texts, *(source.text for source in every_file(sources))]
+    escaped = any(_ESCAPE_KEY.search(option) for text in texts for option in lstset_options(text))
+    labels |= {
+        label for source in every_file(sources) for label in option_labels(source.text, source.verbatim, escaped)
+    }
     referenced = set()
     for path, macro in macros:
         if macro.name in REF_MACROS:
@@ -420,8 +444,6 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
                     )
     placed: dict[str, list[tuple[str, int]]] = {}
     static = set(settings.get("static_graphics", []))
-    own_files = (path.read_text(encoding="utf-8", errors="replace") for path in paper_files((root / meta).parent))
-    texts = [*own_files, *(source.text for source in every_file(sources))]
     folders = graphics_folders(texts, frozenset().union(*(s.verbatim for s in sources.values())))
     for path, macro in macros:
         if macro.name == "PaperFigure" and macro.arguments:

@@ -227,12 +227,23 @@ def casefold_search() -> bool:
     return result.stdout.strip() == "1"
 
 
+def _names_by_case(folder: Path) -> dict[str, str]:
+    """A folder's file names by their lower-case form (read once per folder and modification time)."""
+    try:
+        return _listing(folder, folder.stat().st_mtime_ns)
+    except OSError:
+        return {}
+
+
+@cache
+def _listing(folder: Path, _mtime_ns: int) -> dict[str, str]:
+    return {path.name.lower(): path.name for path in folder.iterdir()}
+
+
 def _any_case(candidate: Path) -> Path | None:
     """The file in candidate's folder (whose name must match exactly) whose name matches candidate's in any case."""
-    try:
-        return next((p for p in candidate.parent.iterdir() if p.name.lower() == candidate.name.lower()), None)
-    except OSError:
-        return None
+    name = _names_by_case(candidate.parent).get(candidate.name.lower())
+    return None if name is None else candidate.parent / name
 
 
 def first_file(name: str, folders: Iterable[Path], suffixes: Iterable[str]) -> Path | None:

@@ -287,6 +287,23 @@ def mask_skipped(text: str, comments: bool = False, own: frozenset[str] = frozen
     return text
 
 
+def _uncommented_view(text: str) -> str:
+    """The text with % comments blanked, at the same positions: what the passes below search, so that a comment
+    that mentions \\begin{alltt}, \\z or a } changes nothing."""
+    return re.sub(COMMENT, lambda m: " " * len(m[0]), text)
+
+
+def _blank_spans(text: str, spans: list[tuple[int, int]], characters: str | None = None) -> str:
+    """The text with each span blanked (or only the `characters` in it), built once, whatever the number of spans."""
+    pieces, last = [], 0
+    for start, end in sorted(spans):
+        start = max(start, last)
+        part = text[start:end]
+        pieces += [text[last:start], re.sub(f"[{re.escape(characters)}]" if characters else r"[^\n]", " ", part)]
+        last = max(last, end)
+    return "".join([*pieces, text[last:]])
+
+
 # gb4e's and langsci-gb4e's example lists: \z ends the innermost \begin{exe} or \begin{xlist} ("works like \end{exe}
 # or \end{xlist}, dep on context"), \ea and \eal open them without \begin (langsci-gb4e.sty). An environment that a
 # \z closes is no environment to the parser, so its \begin (or an \end that closes an \ea) is blanked; \ea ... \z
@@ -314,7 +331,7 @@ def example_lists_closed(text: str) -> str:
         return text
     opened: list[tuple[int, int] | None] = []  # the span of each open list's \begin; None for one that \ea opened
     blanks = []
-    for match in _EXAMPLE_TOKEN.finditer(text):
+    for match in _EXAMPLE_TOKEN.finditer(_uncommented_view(text)):
         if match["begin"]:
             opened.append(match.span())
         elif match["end"]:
@@ -326,9 +343,7 @@ def example_lists_closed(text: str) -> str:
             for _ in range(min(_EXAMPLE_CLOSES[match["macro"]], len(opened))):
                 if (span := opened.pop()) is not None:
                     blanks.append(span)
-    for start, end in blanks:
-        text = _blank(text, start, end)
-    return text
+    return _blank_spans(text, blanks)
 
 
 # alltt keeps only \, { and } special: $ & # ^ _ ~ % are printed as they are (alltt.sty: \dospecials made other),
@@ -338,10 +353,9 @@ _ALLTT = re.compile(r"\\begin\s*\{alltt\}(.*?)(?:\\end\s*\{alltt\}|\Z)", re.S)
 
 def alltt_specials_plain(text: str) -> str:
     """The text with the characters that alltt prints as they are blanked inside its environments."""
-    for match in _ALLTT.finditer(text):
-        start, end = match.span(1)
-        text = text[:start] + re.sub(r"[$&#^_~%]", " ", text[start:end]) + text[end:]
-    return text
+    if "alltt" not in text:
+        return text
+    return _blank_spans(text, [match.span(1) for match in _ALLTT.finditer(_uncommented_view(text))], "$&#^_~%")
 
 
 # A definition stores its body without running it: \newenvironment{bars}{\begin{axis}}{\end{axis}} or
@@ -354,6 +368,8 @@ _DEFINITION = re.compile(
     r"(?:\{\s*\\?[A-Za-z@*]+\s*\}|\\[A-Za-z@]+)"  # the name: {\cmd}, \cmd or {env}
 )
 _BODIES = {"def": 1, "gdef": 1, "edef": 1, "xdef": 1}
+_BEFORE_BODY = re.compile(r"(?:\s|\[[^\]]*\]|#\d|\\[A-Za-z@]+(?=[^{]{0,200}\{))*")
+_BEGIN_OR_END = re.compile(r"\\(?:begin|end)(?![A-Za-z@])")
 
 
 def group_end(text: str, start: int) -> int | None:
@@ -375,19 +391,20 @@ def definitions_unpaired(text: str) -> str:
     """The text with \\begin and \\end blanked inside the bodies that definitions store."""
     if not re.search(r"\\(?:begin|end)\b", text):
         return text
-    for match in _DEFINITION.finditer(text):
+    view, words = _uncommented_view(text), []
+    for match in _DEFINITION.finditer(view):
         kind = match["kind"]
         groups = _BODIES.get(kind, 2 if kind.endswith("nvironment") else 1) + ("Document" in kind)
         index = match.end()
         for _ in range(groups):
-            # optional arguments ([1][default]), a \def's parameter text (#1\@nil) and comments come before the body
-            skipped = re.match(r"(?:\s|%[^\n]*|\[[^\]]*\]|#\d|\\[A-Za-z@]+(?=[^{]*\{))*", text[index:])
-            index += skipped.end() if skipped else 0
-            if index >= len(text) or text[index] != "{" or (end := group_end(text, index)) is None:
+            # optional arguments ([1][default]) and a \def's parameter text (#1\@nil) come before the body
+            skipped = _BEFORE_BODY.match(view, index)
+            index = skipped.end() if skipped else index
+            if index >= len(view) or view[index] != "{" or (end := group_end(view, index)) is None:
                 break
-            body = re.sub(r"\\(?:begin|end)(?![A-Za-z@])", lambda m: " " * len(m[0]), text[index:end])
-            text, index = text[:index] + body + text[end:], end
-    return text
+            words += [word.span() for word in _BEGIN_OR_END.finditer(view, index, end)]
+            index = end
+    return _blank_spans(text, words)
 
 
 def parse_ready(text: str, own: frozenset[str] = frozenset()) -> str:
