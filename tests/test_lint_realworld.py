@@ -51,6 +51,12 @@ def citation_findings(findings: list) -> list[tuple[str, str]]:
     return sorted((f.code, f.message) for f in findings if f.code.startswith("C"))
 
 
+def problems_and_text(path: Path, root: Path) -> tuple[list[tuple[str, int]], list[str]]:
+    """A section file read: its problems as (code, line), and its paragraphs' text."""
+    source = read_source(path, root)
+    return [(p.code, p.line) for p in source.problems], [p.text for p in source.paragraphs]
+
+
 def edit_lint_settings(folder: Path, **changes) -> None:
     meta = folder / "paper" / "metadata.yaml"
     data = yaml.safe_load(meta.read_text(encoding="utf-8"))
@@ -360,9 +366,7 @@ def test_file_names_are_found_in_any_case_as_tex_lives_kpathsea_does(tmp_path):
     (tmp_path / "chapters/Chapter4.tex").write_text("\\label{Chapter4}Chapter four.\n", encoding="utf-8")
     path = tmp_path / "s.tex"
     path.write_text("\\include{chapters/chapter4}\n\\include{Chapters/chapter4}\n", encoding="utf-8")
-    source = read_source(path, tmp_path)
-    assert [(p.code, p.line) for p in source.problems] == [("P005", 2)]
-    assert [p.text for p in source.paragraphs] == ["Chapter four."]
+    assert problems_and_text(path, tmp_path) == ([("P005", 2)], ["Chapter four."])
     (tmp_path / "chapters/chapter4.tex").write_text("Exact.\n", encoding="utf-8")
     assert first_file("chapters/chapter4", [tmp_path], (".tex",)) == tmp_path / "chapters/chapter4.tex"
 
@@ -539,9 +543,7 @@ def test_an_input_file_name_in_quotes_is_found(tmp_path):
     (tmp_path / "appendix.tex").write_text("Appendix text.\n", encoding="utf-8")
     path = tmp_path / "s.tex"
     path.write_text('\\input{"appendix.tex"}\n\\input{"missing"}\n', encoding="utf-8")
-    source = read_source(path, tmp_path)
-    assert [(p.code, p.line) for p in source.problems] == [("P005", 2)]
-    assert [p.text for p in source.paragraphs] == ["Appendix text."]
+    assert problems_and_text(path, tmp_path) == ([("P005", 2)], ["Appendix text."])
 
 
 def test_findings_point_at_the_entrys_own_line(tmp_path):
