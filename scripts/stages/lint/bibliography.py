@@ -187,13 +187,8 @@ def parse_bib(
         for role, persons in entry.raw.persons.items():
             for person in persons:
                 if not person.last_names and person.first_names:
-                    message = f"{role} ', {person}' has no family name before its comma"
-                    found.append(
-                        (
-                            entry.line,
-                            f"{message}: biber crashes when the entry is cited; write a body as {{Name of Body}}",
-                        )
-                    )
+                    message = f"{role} ', {person}' has no family name before its comma: biber crashes when the entry"
+                    found.append((entry.line, f"{message} is cited; write a body as {{Name of Body}}"))
     return entries, repeats, found
 
 

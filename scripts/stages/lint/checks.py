@@ -347,7 +347,7 @@ def astuple_tail(item: Finding) -> tuple[int, int, str, str, str]:
 
 
 # What \\includegraphics tries after the name as given, in order: pdfTeX's \\Gin@extensions (pdftex.def), then .eps,
-# which epstopdf-base adds when shell escape is restricted or on, as in TeX Live. Names are case-sensitive on Linux.
+# which epstopdf-base adds when shell escape is restricted or on, as in TeX Live (first_file: any case, as kpathsea).
 GRAPHICS_EXTENSIONS = (
     "",
     *(".pdf", ".png", ".jpg", ".mps", ".jpeg", ".jbig2", ".jb2"),
@@ -359,11 +359,10 @@ GRAPHICS_MACROS = {"includegraphics", "includepdf"}  # pdfpages finds its PDF as
 _GRAPHICS_PATH = re.compile(r"\\graphicspath\s*\{((?:\s*\{[^{}]*\}\s*,?)+)\}")
 
 
-def graphics_folders(texts: Iterable[str], verbatim: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    """The folders that the \\graphicspath of these texts names (not in comments, verbatim or \\iffalse; `verbatim`:
-    the paper's own verbatim-like environments). graphicx puts a folder right before the name, so one without its
-    closing / finds nothing."""
-    typeset = (mask_skipped(text, comments=True, own=verbatim) for text in texts)
+def graphics_folders(typeset: Iterable[str]) -> tuple[str, ...]:
+    """The folders that the \\graphicspath of these texts names (`typeset`: as mask_skipped leaves them, without
+    comments, verbatim or \\iffalse). graphicx puts a folder right before the name, so one without its closing /
+    finds nothing."""
     return tuple(
         folder
         for text in typeset
@@ -393,9 +392,8 @@ _LISTING_LABEL = re.compile(r"\\label\s*\{([^{}]+)\}")
 _ESCAPE_KEY = re.compile(r"\bescape(?:char|inside|begin)\s*=")
 
 
-def lstset_options(text: str, verbatim: frozenset[str] = frozenset()) -> list[str]:
-    """The options of each \\lstset in a LaTeX text (not in comments or verbatim)."""
-    typeset = mask_skipped(text, comments=True, own=verbatim)
+def lstset_options(typeset: str) -> list[str]:
+    """The options of each \\lstset in a LaTeX text as mask_skipped leaves it (without comments or verbatim)."""
     return [found for m in _LSTSET.finditer(typeset) if (found := braced_argument(typeset, m.end())) is not None]
 
 
@@ -405,7 +403,7 @@ def option_labels(text: str, verbatim: frozenset[str] = frozenset(), escaped: bo
     typeset = mask_skipped(text, comments=True, own=verbatim)
     options = listing_options(text, verbatim)
     options += [found for m in _OPTIONED.finditer(typeset) if (found := bracketed(typeset, m.end())) is not None]
-    options += lstset_options(text, verbatim)
+    options += lstset_options(typeset)
     labels = {
         label
         for body in listing_bodies(text, verbatim)
@@ -426,8 +424,12 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
     labels = {f"fig:{i}" for i in figure_ids} | {f"sec:{s['id']}" for s in metadata["sections"]}
     labels |= {m.arguments[0] for _, m in macros if m.name == "label" and m.arguments}
     own_texts = [path.read_text(encoding="utf-8", errors="replace") for path in paper_files((root / meta).parent)]
-    texts = [*own_texts, *(source.text for source in every_file(sources))]
-    escaped = any(_ESCAPE_KEY.search(option) for text in texts for option in lstset_options(text))
+    verbatim = frozenset().union(*(s.verbatim for s in sources.values()))
+    typeset = [
+        mask_skipped(text, comments=True, own=verbatim)
+        for text in [*own_texts, *(source.text for source in every_file(sources))]
+    ]
+    escaped = any(_ESCAPE_KEY.search(option) for text in typeset for option in lstset_options(text))
     labels |= {
         label for source in every_file(sources) for label in option_labels(source.text, source.verbatim, escaped)
     }
@@ -444,7 +446,7 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
                     )
     placed: dict[str, list[tuple[str, int]]] = {}
     static = set(settings.get("static_graphics", []))
-    folders = graphics_folders(texts, frozenset().union(*(s.verbatim for s in sources.values())))
+    folders = graphics_folders(typeset)
     for path, macro in macros:
         if macro.name == "PaperFigure" and macro.arguments:
             figure_id = macro.arguments[0].strip()

@@ -287,12 +287,6 @@ def mask_skipped(text: str, comments: bool = False, own: frozenset[str] = frozen
     return text
 
 
-def _uncommented_view(text: str) -> str:
-    """The text with % comments blanked, at the same positions: what the passes below search, so that a comment
-    that mentions \\begin{alltt}, \\z or a } changes nothing."""
-    return re.sub(COMMENT, lambda m: " " * len(m[0]), text)
-
-
 def _blank_spans(text: str, spans: list[tuple[int, int]], characters: str | None = None) -> str:
     """The text with each span blanked (or only the `characters` in it), built once, whatever the number of spans."""
     pieces, last = [], 0
@@ -331,7 +325,7 @@ def example_lists_closed(text: str) -> str:
         return text
     opened: list[tuple[int, int] | None] = []  # the span of each open list's \begin; None for one that \ea opened
     blanks = []
-    for match in _EXAMPLE_TOKEN.finditer(_uncommented_view(text)):
+    for match in _EXAMPLE_TOKEN.finditer(mask_skipped(text, comments=True)):
         if match["begin"]:
             opened.append(match.span())
         elif match["end"]:
@@ -355,7 +349,9 @@ def alltt_specials_plain(text: str) -> str:
     """The text with the characters that alltt prints as they are blanked inside its environments."""
     if "alltt" not in text:
         return text
-    return _blank_spans(text, [match.span(1) for match in _ALLTT.finditer(_uncommented_view(text))], "$&#^_~%")
+    return _blank_spans(
+        text, [match.span(1) for match in _ALLTT.finditer(mask_skipped(text, comments=True))], "$&#^_~%"
+    )
 
 
 # A definition stores its body without running it: \newenvironment{bars}{\begin{axis}}{\end{axis}} or
@@ -367,7 +363,6 @@ _DEFINITION = re.compile(
     r"|(?:New|Renew|Provide|Declare)Document(?:Command|Environment))(?![A-Za-z@])\*?\s*(?:<>)?\s*"
     r"(?:\{\s*\\?[A-Za-z@*]+\s*\}|\\[A-Za-z@]+)"  # the name: {\cmd}, \cmd or {env}
 )
-_BODIES = {"def": 1, "gdef": 1, "edef": 1, "xdef": 1}
 _BEFORE_BODY = re.compile(r"(?:\s|\[[^\]]*\]|#\d|\\[A-Za-z@]+(?=[^{]{0,200}\{))*")
 _BEGIN_OR_END = re.compile(r"\\(?:begin|end)(?![A-Za-z@])")
 
@@ -391,10 +386,10 @@ def definitions_unpaired(text: str) -> str:
     """The text with \\begin and \\end blanked inside the bodies that definitions store."""
     if not re.search(r"\\(?:begin|end)\b", text):
         return text
-    view, words = _uncommented_view(text), []
+    view, words = mask_skipped(text, comments=True), []  # a } in a comment closes no body
     for match in _DEFINITION.finditer(view):
         kind = match["kind"]
-        groups = _BODIES.get(kind, 2 if kind.endswith("nvironment") else 1) + ("Document" in kind)
+        groups = (2 if kind.endswith("nvironment") else 1) + ("Document" in kind)
         index = match.end()
         for _ in range(groups):
             # optional arguments ([1][default]) and a \def's parameter text (#1\@nil) come before the body
