@@ -13,8 +13,15 @@ import yaml
 from scripts.common import ROOT
 from scripts.stages.lint.__main__ import run_lint
 from scripts.stages.lint.bibliography import data_model, missing_fields, parse_bib
-from scripts.stages.lint.checks import GRAPHICS_EXTENSIONS, option_labels
-from scripts.stages.lint.macros import casefold_search, defined_in, first_file, known_macros, paper_files
+from scripts.stages.lint.checks import GRAPHICS_EXTENSIONS, option_labels, unknown_macros
+from scripts.stages.lint.macros import (
+    KnownMacros,
+    casefold_search,
+    defined_in,
+    first_file,
+    known_macros,
+    paper_files,
+)
 from scripts.stages.lint.parse import (
     example_lists_closed,
     mask_skipped,
@@ -780,3 +787,24 @@ def test_the_papers_own_packages_in_its_folders_are_read(tmp_path):
     known = known_macros(paper, [], {})
     assert "rqref" in known.names
     assert known.not_installed == ()
+
+
+def test_unknown_macros_of_a_class_not_installed_here_are_reported_once_each(tmp_path):
+    """With a class that is not installed here, each unknown name is one P003 with its count (the class most
+    likely defines it); with everything installed, every use is reported, as TeX would stop at each."""
+    section = tmp_path / "s.tex"
+    section.write_text("\\ex{a} and \\ex{b}.\n\n\\isi{c}, then \\ex{d}.\n", encoding="utf-8")
+    sources = {"s": read_source(section, tmp_path)}
+    missing = unknown_macros(sources, KnownMacros(frozenset(), ("langscibook.cls",)))
+    assert [(f.line, f.message.split(":")[0]) for f in missing] == [
+        (1, "unknown macro \\ex (used 3 times, reported once)"),
+        (3, "unknown macro \\isi"),
+    ]
+    assert all("not installed here, so not read: langscibook.cls" in f.message for f in missing)
+    installed = unknown_macros(sources, KnownMacros(frozenset(), ()))
+    assert [(f.line, f.col, f.message) for f in installed] == [
+        (1, 1, "unknown macro \\ex: TeX fails unless a package defines it"),
+        (1, 12, "unknown macro \\ex: TeX fails unless a package defines it"),
+        (3, 1, "unknown macro \\isi: TeX fails unless a package defines it"),
+        (3, 15, "unknown macro \\ex: TeX fails unless a package defines it"),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from scripts.stages.lint.parse import (
     INCLUDE_MACROS,
     MULTICITE_MACROS,
     REF_MACROS,
+    Macro,
     Source,
     braced_argument,
     bracketed,
@@ -113,15 +115,39 @@ def source_problems(sources: dict[str, Source]) -> list[Finding]:
 
 def unknown_macros(sources: dict[str, Source], known: KnownMacros) -> list[Finding]:
     """P003: a macro that nothing the paper loads or defines provides. Control symbols (\\%, \\&, \\,) are
-    the kernel's; pylatexenc's own list of LaTeX macros counts as known too."""
+    the kernel's; pylatexenc's own list of LaTeX macros counts as known too.
+
+    When the paper loads a class or package that is not installed here, that file most likely defines the
+    macros the lint does not know: one cause, so each unknown name is reported once, with its count, at its
+    first use in reading order (a section file, then what it includes). A book on a missing class had 9,205
+    findings for 91 names."""
     context = latex_context()
-    missing = ", ".join(name.removesuffix(".sty") for name in known.not_installed)
-    hint = f" (not installed here, so not read: {missing})" if missing else ""
-    return [
-        finding("P003", m.path, m.line, f"unknown macro \\{m.name}: TeX fails unless a package defines it{hint}", m.col)
+    unknown = [
+        m
         for s in sources.values()
         for m in s.macros
         if m.name.isalpha() and m.name not in known and context.get_macro_spec(m.name) is None
+    ]
+    if not known.not_installed:
+        return [
+            finding("P003", m.path, m.line, f"unknown macro \\{m.name}: TeX fails unless a package defines it", m.col)
+            for m in unknown
+        ]
+    missing = ", ".join(name.removesuffix(".sty") for name in known.not_installed)
+    uses = Counter(m.name for m in unknown)
+    first: dict[str, Macro] = {}
+    for m in unknown:
+        first.setdefault(m.name, m)
+    return [
+        finding(
+            "P003",
+            m.path,
+            m.line,
+            f"unknown macro \\{m.name}{f' (used {uses[m.name]} times, reported once)' if uses[m.name] > 1 else ''}"
+            f": TeX fails unless a package defines it (not installed here, so not read: {missing})",
+            m.col,
+        )
+        for m in first.values()
     ]
 
 
