@@ -13,7 +13,7 @@ import yaml
 from scripts.common import ROOT
 from scripts.stages.lint.__main__ import run_lint
 from scripts.stages.lint.bibliography import data_model, missing_fields, parse_bib
-from scripts.stages.lint.checks import GRAPHICS_EXTENSIONS, option_labels, unknown_macros
+from scripts.stages.lint.checks import GRAPHICS_EXTENSIONS, missing_preamble_inputs, option_labels, unknown_macros
 from scripts.stages.lint.macros import (
     KnownMacros,
     casefold_search,
@@ -808,3 +808,27 @@ def test_unknown_macros_of_a_class_not_installed_here_are_reported_once_each(tmp
         (3, 1, "unknown macro \\isi: TeX fails unless a package defines it"),
         (3, 15, "unknown macro \\ex: TeX fails unless a package defines it"),
     ]
+
+
+@needs_tex
+def test_a_file_the_preamble_inputs_must_exist_here_or_in_tex_live(tmp_path):
+    """TeX stops at a preamble's \\input of a missing file: P005 at its line. TeX Live's own files
+    (glyphtounicode), the paper's files and what the branches of an \\IfFileExists read (optional, as a Language
+    Science Press chapter's ../localpackages) are no finding."""
+    paper = tmp_path / "paper"
+    (paper / "generated").mkdir(parents=True)
+    (paper / "generated/numbers.tex").write_text("\\newcommand{\\vAccuracy}{0.93}\n", encoding="utf-8")
+    (paper / "preamble.tex").write_text(
+        "\\documentclass{article}\n"
+        "\\input{glyphtounicode}\n"
+        "\\input{paper/generated/numbers.tex}\n"
+        "% \\input{commented-out}\n"
+        "\\IfFileExists{../localcommands.tex}{\n  \\input{../localpackages}\n}{\\input{fallback-settings}}\n"
+        "  \\input{paper/generated/missing-numbers}\n",
+        encoding="utf-8",
+    )
+    found = missing_preamble_inputs(paper, tmp_path)
+    assert [(Path(f.path).name, f.line, f.col, f.code, f.severity) for f in found] == [
+        ("preamble.tex", 8, 3, "P005", "error")
+    ]
+    assert found[0].message == "\\input{paper/generated/missing-numbers}: no such file, here or in TeX Live"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.stages.lint.bibliography import Entry, data_model, key_aliases, missing_fields, parse_bib
-from scripts.stages.lint.macros import KnownMacros, first_file, paper_files
+from scripts.stages.lint.macros import KnownMacros, first_file, kpsewhich, paper_files, resolve_include
 from scripts.stages.lint.parse import (
     CITE_MACROS,
     COMPUTED_NAME,
@@ -22,6 +22,7 @@ from scripts.stages.lint.parse import (
     braced_argument,
     bracketed,
     every_file,
+    group_end,
     latex_context,
     listing_bodies,
     listing_options,
@@ -165,6 +166,43 @@ def missing_files(metadata: dict[str, Any], root: Path, meta: Path = METADATA) -
         for i, s in enumerate(metadata["sections"])
         if not (root / s["file"]).is_file()
     ]
+
+
+_PREAMBLE_INPUT = re.compile(r"\\(?:input|include)\s*\{\s*([^}]+?)\s*\}")
+_IF_FILE_EXISTS = re.compile(r"\\IfFileExists\s*\{[^}]*\}\s*(?=\{)")
+
+
+def _optional_spans(text: str) -> list[tuple[int, int]]:
+    """The branches of \\IfFileExists{file}{…}{…}: what TeX reads there depends on files it may not find."""
+    spans = []
+    for match in _IF_FILE_EXISTS.finditer(text):
+        then_end = group_end(text, match.end())
+        if then_end is None:
+            continue
+        else_end = group_end(text, then_end) if text.startswith("{", then_end) else None
+        spans.append((match.start(), else_end or then_end))
+    return spans
+
+
+def missing_preamble_inputs(paper_dir: Path, root: Path) -> list[Finding]:
+    """P005 in the preamble: a file that a preamble (a .tex file beside the metadata, or one it inputs) \\inputs,
+    and that neither the paper nor TeX Live has: TeX stops at a missing \\input. What the branches of an
+    \\IfFileExists read is left alone (optional files), and so are the .sty and .cls files, whose inputs depend
+    on their options."""
+    found = []
+    for path in (p for p in paper_files(paper_dir) if p.suffix == ".tex"):
+        text = mask_skipped(path.read_text(encoding="utf-8", errors="replace"), comments=True)
+        optional = _optional_spans(text)
+        for match in _PREAMBLE_INPUT.finditer(text):
+            name = match[1].strip('"')  # \input{"appendix.tex"}: LaTeX takes the quotes off
+            if COMPUTED_NAME.search(name) or any(start <= match.start() < end for start, end in optional):
+                continue
+            if resolve_include(name, path, root) is None and not kpsewhich((f"{name}.tex", name)):
+                line = text.count("\n", 0, match.start()) + 1
+                col = match.start() - text.rfind("\n", 0, match.start())
+                message = f"{match[0].split('{')[0].strip()}{{{name}}}: no such file, here or in TeX Live"
+                found.append(finding("P005", path.as_posix(), line, message, col))
+    return found
 
 
 def settings(metadata: dict[str, Any], sources: dict[str, Source], meta: Path = METADATA) -> list[Finding]:
