@@ -50,7 +50,7 @@ def project(copy_built) -> Path:
 
 
 # The modules that take longest start first, so that the short ones fill in at the end: longest first packs
-# two workers best (measured on 2 cores: incremental 200 s, corpus 50, SLURM 47, verify and archive 40,
+# two workers best (measured on 2 cores: incremental 150 s, corpus 50, SLURM 47, verify and archive 40,
 # research questions 17 (48 real papers), validators 19, end to end 16, diff 10, watch 11, submission 7,
 # engine 7, figures 5, bibliography style 4). The SLURM module goes first of all: it mostly waits on the
 # cluster and leaves CPU to the other worker. xdist hands out work in this collection order (pyproject.toml:
