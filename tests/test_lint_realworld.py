@@ -812,23 +812,35 @@ def test_unknown_macros_of_a_class_not_installed_here_are_reported_once_each(tmp
 
 @needs_tex
 def test_a_file_the_preamble_inputs_must_exist_here_or_in_tex_live(tmp_path):
-    """TeX stops at a preamble's \\input of a missing file: P005 at its line. TeX Live's own files
-    (glyphtounicode), the paper's files and what the branches of an \\IfFileExists read (optional, as a Language
-    Science Press chapter's ../localpackages) are no finding."""
+    """TeX stops at a preamble's top-level \\input of a missing file, braced or not: P005 at its line. TeX Live's
+    own files (with or without a folder), the paper's files and a filecontents environment's are no finding, and
+    neither is an \\input inside a group (definitions, \\IfFileExists branches on their own lines, as a Language
+    Science Press chapter's ../localpackages), nor a body file beside the metadata (its P005 comes from the
+    section that includes it)."""
     paper = tmp_path / "paper"
     (paper / "generated").mkdir(parents=True)
     (paper / "generated/numbers.tex").write_text("\\newcommand{\\vAccuracy}{0.93}\n", encoding="utf-8")
+    (paper / "appendix.tex").write_text("\\input{missing-table}\n", encoding="utf-8")
     (paper / "preamble.tex").write_text(
         "\\documentclass{article}\n"
-        "\\input{glyphtounicode}\n"
+        "\\input{glyphtounicode}\\input{pgf/utilities/pgfutil-common.tex}\n"
         "\\input{paper/generated/numbers.tex}\n"
         "% \\input{commented-out}\n"
-        "\\IfFileExists{../localcommands.tex}{\n  \\input{../localpackages}\n}{\\input{fallback-settings}}\n"
-        "  \\input{paper/generated/missing-numbers}\n",
+        "\\IfFileExists{../localcommands.tex}{\n  \\input{../localpackages}\n}\n  {\\input{fallback-settings}}\n"
+        "\\newcommand\\loadextra{\\input{extra-not-here}}\n"
+        "\\begin{filecontents*}[overwrite]{gen-macros.tex}\n\\newcommand{\\genA}{1}\n\\end{filecontents*}\n"
+        "\\input{gen-macros}\n"
+        "  \\input{paper/generated/missing-numbers}\n"
+        "\\input no-such-file-either\n",
         encoding="utf-8",
     )
-    found = missing_preamble_inputs(paper, tmp_path)
+    found = missing_preamble_inputs(paper, tmp_path, body=[paper / "appendix.tex"])
     assert [(Path(f.path).name, f.line, f.col, f.code, f.severity) for f in found] == [
-        ("preamble.tex", 8, 3, "P005", "error")
+        ("preamble.tex", 14, 3, "P005", "error"),
+        ("preamble.tex", 15, 1, "P005", "error"),
     ]
-    assert found[0].message == "\\input{paper/generated/missing-numbers}: no such file, here or in TeX Live"
+    assert [f.message for f in found] == [
+        "\\input{paper/generated/missing-numbers}: no such file, here or in TeX Live",
+        "\\input{no-such-file-either}: no such file, here or in TeX Live",
+    ]
+    assert [f.path for f in missing_preamble_inputs(paper, tmp_path)].count((paper / "appendix.tex").as_posix()) == 1

@@ -53,7 +53,7 @@ def run_lint(metadata: dict[str, Any], root: Path = ROOT, pdf: Path | None = Non
         checks.settings(metadata, sources, meta_file)
         + checks.missing_files(metadata, root, meta_file)
         + checks.source_problems(sources)
-        + checks.missing_preamble_inputs(meta_file.parent, root)
+        + checks.missing_preamble_inputs(meta_file.parent, root, [root / s.path for s in every_file(sources)])
         + checks.unknown_macros(sources, known)
         + checks.template(metadata, sources, meta_file)
         + checks.page_limits(metadata, page_count(pdf))

@@ -22,7 +22,6 @@ from scripts.stages.lint.parse import (
     braced_argument,
     bracketed,
     every_file,
-    group_end,
     latex_context,
     listing_bodies,
     listing_options,
@@ -119,9 +118,10 @@ def unknown_macros(sources: dict[str, Source], known: KnownMacros) -> list[Findi
     the kernel's; pylatexenc's own list of LaTeX macros counts as known too.
 
     When the paper loads a class or package that is not installed here, that file most likely defines the
-    macros the lint does not know: one cause, so each unknown name is reported once, with its count, at its
-    first use in reading order (a section file, then what it includes). A book on a missing class had 9,205
-    findings for 91 names."""
+    macros the lint does not know: one cause, so each unknown name is reported once (with its count of uses when
+    it has several), at its first use in the order the lint reads the files: each section file, then the files
+    it includes; not TeX's order when an included file uses the name before the rest of the section does. A book
+    on a missing class had 9,205 findings for 91 names."""
     context = latex_context()
     unknown = [
         m
@@ -168,39 +168,45 @@ def missing_files(metadata: dict[str, Any], root: Path, meta: Path = METADATA) -
     ]
 
 
-_PREAMBLE_INPUT = re.compile(r"\\(?:input|include)\s*\{\s*([^}]+?)\s*\}")
-_IF_FILE_EXISTS = re.compile(r"\\IfFileExists\s*\{[^}]*\}\s*(?=\{)")
+# \input{file}, \include{file}, and TeX's own \input file (a name ends at a space, brace, backslash or %)
+_PREAMBLE_INPUT = re.compile(r"\\(?:input|include)\s*\{\s*(?P<braced>[^}]+?)\s*\}|\\input\s+(?P<bare>[^\s{}\\%]+)")
+_FILECONTENTS = re.compile(r"\\begin\s*\{filecontents\*?\}\s*(?:\[[^\]]*\])?\s*\{\s*([^}]+?)\s*\}")
 
 
-def _optional_spans(text: str) -> list[tuple[int, int]]:
-    """The branches of \\IfFileExists{file}{…}{…}: what TeX reads there depends on files it may not find."""
-    spans = []
-    for match in _IF_FILE_EXISTS.finditer(text):
-        then_end = group_end(text, match.end())
-        if then_end is None:
-            continue
-        else_end = group_end(text, then_end) if text.startswith("{", then_end) else None
-        spans.append((match.start(), else_end or then_end))
-    return spans
+def _brace_depths(text: str) -> list[int]:
+    """The group depth at each position of a LaTeX text (escaped braces do not count)."""
+    depths, depth, escaped = [], 0, False
+    for char in text:
+        depths.append(depth)
+        if not escaped:
+            depth += {"{": 1, "}": -1}.get(char, 0)
+        escaped = char == "\\" and not escaped
+    return depths
 
 
-def missing_preamble_inputs(paper_dir: Path, root: Path) -> list[Finding]:
-    """P005 in the preamble: a file that a preamble (a .tex file beside the metadata, or one it inputs) \\inputs,
-    and that neither the paper nor TeX Live has: TeX stops at a missing \\input. What the branches of an
-    \\IfFileExists read is left alone (optional files), and so are the .sty and .cls files, whose inputs depend
-    on their options."""
+def missing_preamble_inputs(paper_dir: Path, root: Path, body: Collection[Path] = ()) -> list[Finding]:
+    """P005 in the preamble: a file that a preamble (a .tex file beside the metadata, or one it inputs; not one of
+    the `body` files, the sections and what they include) \\inputs at its top level, and that neither the paper,
+    a filecontents environment nor TeX Live has: TeX stops at a missing \\input. An \\input inside a group is
+    left alone: in a definition, an \\IfFileExists branch or an \\AtBeginDocument, whether and when TeX reads
+    it depends on more than the file. The .sty and .cls files are left alone too: their inputs depend on their
+    options."""
     found = []
-    for path in (p for p in paper_files(paper_dir) if p.suffix == ".tex"):
-        text = mask_skipped(path.read_text(encoding="utf-8", errors="replace"), comments=True)
-        optional = _optional_spans(text)
+    body = {path.resolve() for path in body}
+    for path in (p for p in paper_files(paper_dir) if p.suffix == ".tex" and p.resolve() not in body):
+        source = path.read_text(encoding="utf-8", errors="replace")
+        text = mask_skipped(source, comments=True)
+        written = set(_FILECONTENTS.findall(source))  # read before masking, which blanks these environments
+        depths = _brace_depths(text)
         for match in _PREAMBLE_INPUT.finditer(text):
-            name = match[1].strip('"')  # \input{"appendix.tex"}: LaTeX takes the quotes off
-            if COMPUTED_NAME.search(name) or any(start <= match.start() < end for start, end in optional):
+            name = (match["braced"] or match["bare"]).strip('"')  # \input{"appendix.tex"}: LaTeX takes the quotes off
+            if COMPUTED_NAME.search(name) or depths[match.start()] or {name, f"{name}.tex"} & written:
                 continue
             if resolve_include(name, path, root) is None and not kpsewhich((f"{name}.tex", name)):
                 line = text.count("\n", 0, match.start()) + 1
                 col = match.start() - text.rfind("\n", 0, match.start())
-                message = f"{match[0].split('{')[0].strip()}{{{name}}}: no such file, here or in TeX Live"
+                macro = match[0].split("{")[0].split()[0]
+                message = f"{macro}{{{name}}}: no such file, here or in TeX Live"
                 found.append(finding("P005", path.as_posix(), line, message, col))
     return found
 

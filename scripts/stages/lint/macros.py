@@ -138,10 +138,12 @@ def kpsewhich(names: tuple[str, ...]) -> dict[str, Path]:
     except (OSError, subprocess.TimeoutExpired):
         return {}
     found = {}
+    with_folder = [name for name in names if "/" in name]  # \input{pgf/utilities/pgfutil-common.tex}
     for line in result.stdout.splitlines():
         path = Path(line.strip())
         if path.name in names:
             found[path.name] = path
+        found |= {name: path for name in with_folder if path.as_posix().endswith(f"/{name}")}
     return found
 
 
