@@ -395,10 +395,19 @@ def test_included_files_are_followed_with_their_own_lines(tmp_path):
     findings, _ = lint_folder(folder)
     assert "X002" not in [f.code for f in findings]  # \ref{sec:method}: the label is in the included file
     (folder / "paper/sections/discussion-body.tex").write_text("% nothing yet\n", encoding="utf-8")
-    (folder / "paper/sections/01-introduction.tex").write_text("Intro. \\input{sections/nowhere}\n")
-    codes = {(f.code, f.path, f.line) for f in lint_folder(folder)[0]}
+    (folder / "paper/sections/01-introduction.tex").write_text("Intro. \\input{sections/nowhere}\n\\include{gone}\n")
+    findings = lint_folder(folder)[0]
+    codes = {(f.code, f.path, f.line) for f in findings}
     assert ("T003", "paper/sections/04-discussion.tex", 1) in codes  # only an \input of an empty file
-    assert ("P005", "paper/sections/01-introduction.tex", 1) in codes
+    missing = [(f.path, f.line, f.message) for f in findings if f.code == "P005"]
+    assert missing == [  # TeX stops at a missing \input; at a missing \include, LaTeX only warns
+        ("paper/sections/01-introduction.tex", 1, "\\input{sections/nowhere}: no such file"),
+        (
+            "paper/sections/01-introduction.tex",
+            2,
+            "\\include{gone}: no such file (LaTeX warns and leaves it out of the PDF)",
+        ),
+    ]
 
 
 @needs_tex

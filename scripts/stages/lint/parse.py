@@ -882,6 +882,8 @@ def read_source(
         target = resolve_include(name, path, root)
         if target is None or target.resolve() in including | {path.resolve()}:
             why = "no such file" if target is None else "the file includes itself"
+            if target is None and macro.name == "include":  # LaTeX's "No file x.tex." is a warning: TeX goes on
+                why += " (LaTeX warns and leaves it out of the PDF)"
             source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
             continue
         _merge_included(source, macro, read_source(target, root, including | {path.resolve()}, verbatim))
