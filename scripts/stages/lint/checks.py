@@ -431,14 +431,14 @@ _GRAPHICS_PATH = re.compile(r"\\graphicspath\s*\{((?:\s*\{[^{}]*\}\s*,?)+)\}")
 
 def graphics_folders(typeset: Iterable[str]) -> tuple[str, ...]:
     """The folders that the \\graphicspath of these texts names (`typeset`: as mask_skipped leaves them, without
-    comments, verbatim or \\iffalse). graphicx puts a folder right before the name, so one without its closing /
-    finds nothing."""
+    comments, verbatim or \\iffalse). With or without the closing /: this LaTeX (2022-11-01) looks a graphic up
+    with expl3's \\file_full_name:n, which puts a / between folder and name itself (expl3-code.tex, "{#3} / #2");
+    older kernels put the folder right before the name, and needed it."""
     return tuple(
         folder
         for text in typeset
         for group in _GRAPHICS_PATH.findall(text)
         for folder in re.findall(r"\{([^{}]*)\}", group)
-        if folder.endswith("/")
     )
 
 
