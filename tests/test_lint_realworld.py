@@ -853,3 +853,34 @@ def test_a_file_the_preamble_inputs_must_exist_here_or_in_tex_live(tmp_path):
         "\\input{no-such-file-either}: no such file, here or in TeX Live",
     ]
     assert [f.path for f in missing_preamble_inputs(paper, tmp_path)].count((paper / "appendix.tex").as_posix()) == 1
+
+
+def test_fontspec_font_commands_are_definitions():
+    """fontspec defines its first argument: \\NewDocumentCommand \\newfontfamily { m O{} m O{} } (fontspec-xetex.sty),
+    and the same for \\newfontface and the renew, provide and set forms (a real report's \\MinionPro: 21 false P003)."""
+    text = (
+        "\\newfontfamily{\\Alt}{lmsans10-regular.otf} \\newfontfamily\\AltB[Scale=0.9]{b.otf}\n"
+        "\\newfontface\\AltC{c.otf} \\renewfontfamily\\AltD{d.otf} \\setfontface{\\AltE}{e.otf}\n"
+        "\\providefontfamily\\AltF{f.otf} \\setmainfont{g.otf}\n"
+    )
+    assert {"Alt", "AltB", "AltC", "AltD", "AltE", "AltF"} <= defined_in(text)
+    assert "setmainfont" not in defined_in(text)
+
+
+def test_a_subfile_needs_no_end_document(tmp_path):
+    """subfiles.sty skips a subfile's preamble up to \\begin{document} and makes its \\end{document} an \\endinput,
+    so pdflatex builds the main document whether or not the subfile ends its document (a real course report)."""
+    (tmp_path / "ch").mkdir()
+    body = "\\documentclass[../main.tex]{subfiles}\n\\newcommand{\\gl}{G}\n\\begin{document}\nGlossary text here.\n"
+    for ending in ("", "\\end{document}\n"):
+        (tmp_path / "ch/g.tex").write_text(body + ending, encoding="utf-8")
+        (tmp_path / "s.tex").write_text("Before the glossary.\n\n\\subfile{ch/g}\n\nAfter it.\n", encoding="utf-8")
+        source = read_source(tmp_path / "s.tex", tmp_path)
+        assert [p.code for p in source.problems] == [], ending
+        assert [(p.path, p.line, p.text) for p in source.paragraphs] == [
+            ("s.tex", 1, "Before the glossary."),
+            ("ch/g.tex", 4, "Glossary text here."),
+            ("s.tex", 5, "After it."),
+        ], ending
+    (tmp_path / "s.tex").write_text("\\begin{document}\nA section that opens a document.\n", encoding="utf-8")
+    assert [p.code for p in read_source(tmp_path / "s.tex", tmp_path).problems] == ["P001"]

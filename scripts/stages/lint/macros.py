@@ -17,11 +17,12 @@ from scripts.common import ROOT, atomic_write_text
 # \def\foo, \let\foo, \newcount\foo ... : the name right after a TeX-level definer (pgf's \pgfmathsetmacro{\x}{2*3}
 # and \pgfmathtruncatemacro\n{...} too, which define their macro at run time, titlesec's
 # \titleclass{\subsubsubsection}{straight}[\subsection], which makes a new sectioning command, and listings'
-# \lst@UserCommand\lstset, a \gdef).
+# \lst@UserCommand\lstset, a \gdef; fontspec's \newfontfamily\Alt{...} and \newfontface, \NewDocumentCommands that
+# define their first argument, and their renew, provide and set forms).
 _TEX_DEFINER = re.compile(
     r"\\(?:[gex]?def|let|futurelet|[a-z]*chardef|countdef|dimendef|skipdef|muskipdef|toksdef|"
     r"new(?:count|dimen|skip|muskip|toks|box|read|write|length|savebox|language|insert|fam)|font|csdef|"
-    r"pgfmath(?:set|truncate|setlength)macro|titleclass|lst@UserCommand)"
+    r"pgfmath(?:set|truncate|setlength)macro|titleclass|lst@UserCommand|(?:new|renew|provide|set)font(?:family|face))"
     r"\s*\{?\s*\\([A-Za-z@]+)"
 )
 # \newcommand{\foo}, \DeclareRobustCommand\foo, \NewDocumentCommand{\foo}, \DeclareMathOperator{\foo},

@@ -340,6 +340,24 @@ def example_lists_closed(text: str) -> str:
     return _blank_spans(text, blanks)
 
 
+# A subfile (\documentclass[../main.tex]{subfiles}) read into its main document: subfiles.sty skips its preamble up
+# to \begin{document}, and its \end{document} only ends the file (\endinput), so the pair need not be complete.
+_SUBFILES_CLASS = re.compile(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{\s*subfiles\s*\}")
+_DOCUMENT = re.compile(r"\\(?:begin|end)\s*\{document\}")
+
+
+def subfile_body(text: str) -> str:
+    """A subfile's text as its main document reads it: its preamble, \\begin{document} and \\end{document} blanked
+    in place; any other text unchanged."""
+    view = mask_skipped(text, comments=True)
+    if not (found := _SUBFILES_CLASS.search(view)):
+        return text
+    words = [match.span() for match in _DOCUMENT.finditer(view, found.start())]
+    begin = next((end for start, end in words if view.startswith("\\begin", start)), None)
+    spans = ([(0, begin)] if begin is not None else []) + [span for span in words if span[1] != begin]
+    return _blank_spans(text, spans)
+
+
 # alltt keeps only \, { and } special: $ & # ^ _ ~ % are printed as they are (alltt.sty: \dospecials made other),
 # as in knitr's code chunks (\hlopt{$}). They are blanked there, so that the parser sees no math or comment.
 _ALLTT = re.compile(r"\\begin\s*\{alltt\}(.*?)(?:\\end\s*\{alltt\}|\Z)", re.S)
@@ -405,7 +423,7 @@ def definitions_unpaired(text: str) -> str:
 def parse_ready(text: str, own: frozenset[str] = frozenset()) -> str:
     """What the parser reads of a file: without what TeX does not typeset (mask_skipped), with definitions' bodies,
     alltt's characters and gb4e's example lists made plain for it; every line and column stays."""
-    return example_lists_closed(alltt_specials_plain(definitions_unpaired(mask_skipped(text, own=own))))
+    return example_lists_closed(alltt_specials_plain(definitions_unpaired(subfile_body(mask_skipped(text, own=own)))))
 
 
 def bracketed(text: str, index: int) -> str | None:
