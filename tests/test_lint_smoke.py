@@ -50,3 +50,23 @@ def test_a_document_with_its_own_class_is_linted_as_it_is(tmp_path):
     findings, _ = run_lint(meta, folder, None, Path("paper/metadata.yaml"))
     codes = {f.code for f in findings}
     assert not codes & {"P001", "P003", "P005", "X002", "C001", "C002", "B001"}, findings
+
+
+def test_the_bibliography_is_found_in_an_input_preamble_and_a_dangling_link_is_kept(tmp_path):
+    """A preamble kept in its own file names the .bib (a real book's \\addbibresource); a .bib that is a link to a
+    file outside the repository stays a dangling link, so that the lint says B001, instead of a crash."""
+    tree = tmp_path / "repository"
+    tree.mkdir()
+    main = "\\documentclass{article}\n\\input{preamble}\n\\begin{document}\nText \\cite{a}.\n\\end{document}\n"
+    (tree / "main.tex").write_text(main, encoding="utf-8")
+    (tree / "preamble.tex").write_text("\\usepackage{biblatex}\n\\addbibresource{lit.bib}\n", encoding="utf-8")
+    (tree / "lit.bib").write_text("@misc{a, title = {T}, year = {2020}}\n", encoding="utf-8")
+    folder = wrap(tree, "main.tex", tmp_path / "wrapped")
+    assert load_metadata(folder / "paper/metadata.yaml", lint_only=True)["bibliography"] == "lit.bib"
+    (tree / "lit.bib").unlink()
+    (tree / "lit.bib").symlink_to(tmp_path / "elsewhere/lit.bib")
+    folder = wrap(tree, "main.tex", tmp_path / "wrapped")
+    assert (folder / "lit.bib").is_symlink() and not (folder / "lit.bib").exists()
+    meta = load_metadata(folder / "paper/metadata.yaml", lint_only=True)
+    findings, _ = run_lint(meta, folder, None, Path("paper/metadata.yaml"))
+    assert [(f.code, f.path) for f in findings if f.code == "B001"] == [("B001", "lit.bib")]

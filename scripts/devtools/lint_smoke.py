@@ -66,6 +66,21 @@ def metadata(titles: Sequence[str], bibliography: str) -> dict:
     }
 
 
+_PREAMBLE_INPUT = re.compile(r"\\input\s*\{\s*([^}]+?)\s*\}")
+
+
+def bibliography_name(text: str, folder: Path) -> str | None:
+    """The first .bib that \\bibliography or \\addbibresource names in a text, or in a file it \\inputs from `folder`
+    (a preamble kept in its own file)."""
+    if named := BIBLIOGRAPHY.search(text):
+        return named[1].strip()
+    for name in _PREAMBLE_INPUT.findall(text):
+        path = folder / (name if name.endswith(".tex") else f"{name}.tex")
+        if path.is_file() and (named := BIBLIOGRAPHY.search(path.read_text(encoding="utf-8", errors="replace"))):
+            return named[1].strip()
+    return None
+
+
 def wrap(tree: Path, main: str, dest: Path) -> Path:
     """Lay the document out in `dest` for `--root`; the document's own files are copied unchanged."""
     main_path = tree / main
@@ -84,10 +99,11 @@ def wrap(tree: Path, main: str, dest: Path) -> Path:
     parts = split_body(body)
     for number, (_, part) in enumerate(parts):
         (dest / f"paper/sections/smoke{number:02d}.tex").write_text(part, encoding="utf-8")
-    named = BIBLIOGRAPHY.search(text)
-    bibliography = named[1].strip() if named else "none.bib"
+    bibliography = bibliography_name(text[:begin], main_path.parent) or bibliography_name(text, main_path.parent)
+    bibliography = bibliography or "none.bib"
     bibliography += "" if bibliography.endswith(".bib") else ".bib"
-    if not (dest / bibliography).exists():  # none, or one made by the build: an empty one
+    # none, or one made by the build: an empty one (a link to a file outside the repository stays, for B001)
+    if not (dest / bibliography).exists() and not (dest / bibliography).is_symlink():
         (dest / bibliography).parent.mkdir(parents=True, exist_ok=True)
         (dest / bibliography).write_text("", encoding="utf-8")
     settings = metadata([title for title, _ in parts], bibliography)
