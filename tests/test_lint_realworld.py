@@ -659,6 +659,20 @@ def test_a_commented_out_field_is_a_comment_as_biber_reads_it():
     assert entries[0].raw.fields["url"] == "https://example.org/a%20b"
 
 
+def test_a_percent_sign_at_the_start_of_a_quoted_value_is_the_value():
+    """INSPIRE exported `SLACcitation = "%%CITATION = ...;%%"` for years (279 false B001 in one real thesis);
+    biber reads it as the value. A % after a closing quote is still a comment."""
+    bib = (
+        '@article{a,\n  author = "A, B",\n  title = "T", % a comment\n  journal = "J",\n  year = "2000",\n'
+        '  SLACcitation = "%%CITATION = ASJOA,304,15;%%",\n  note = "x" # "%y"\n}\n'
+    )
+    entries, _, errors = parse_bib(bib, data_model())
+    assert errors == [] and [entry.key for entry in entries] == ["a"]
+    assert entries[0].raw.fields["SLACcitation"] == "%%CITATION = ASJOA,304,15;%%"
+    assert entries[0].raw.fields["note"] == "x%y"
+    assert entries[0].raw.fields["title"] == "T"
+
+
 def test_many_syntax_errors_each_stay_in_their_own_paragraph(tmp_path):
     paragraphs = [f"Paragraph {n} {{broken" if n % 2 else f"Paragraph {n} is fine." for n in range(30)]
     path = tmp_path / "s.tex"
@@ -884,3 +898,15 @@ def test_a_subfile_needs_no_end_document(tmp_path):
         ], ending
     (tmp_path / "s.tex").write_text("\\begin{document}\nA section that opens a document.\n", encoding="utf-8")
     assert [p.code for p in read_source(tmp_path / "s.tex", tmp_path).problems] == ["P001"]
+
+
+def test_a_field_given_twice_in_a_repeated_entry_is_reported_at_that_entry_by_its_own_key():
+    """The lint renames a repeated key so that pybtex reads on; a message about the repeat names its real key and
+    line (a real thesis showed `KEY--repeated-on-line-N` at the first copy's line)."""
+    bib = (
+        "@misc{a,\n  title = {T},\n  year = {2000}\n}\n\n"
+        "@misc{a,\n  title = {T},\n  keywords = {x},\n  keywords = {y},\n  year = {2000}\n}\n"
+    )
+    _, repeats, errors = parse_bib(bib, data_model())
+    assert repeats == [("a", 6, 1)]
+    assert errors == [(6, "entry with key a has a duplicate keywords field")]
