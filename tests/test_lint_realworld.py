@@ -910,3 +910,30 @@ def test_a_field_given_twice_in_a_repeated_entry_is_reported_at_that_entry_by_it
     _, repeats, errors = parse_bib(bib, data_model())
     assert repeats == [("a", 6, 1)]
     assert errors == [(6, "entry with key a has a duplicate keywords field")]
+
+
+@needs_tex
+def test_quoted_graphics_names_and_labels_with_commas_are_read_as_tex_reads_them(tmp_path):
+    """graphics.sty takes the quotes off a name (\\unquote@name: 56 false X004 in a real thesis); the kernel's \\ref
+    looks a label up whole, commas and all, and only cleveref's \\cref takes a list (2 false X002 in real notes)."""
+    folder = copy_fixture(tmp_path)
+    (folder / "figures/dir with space").mkdir(parents=True)
+    (folder / "figures/dir with space/my fig.png").write_bytes(b"\x89PNG")
+    (folder / "paper/sections/04-discussion.tex").write_text(
+        '\\includegraphics{"figures/dir with space/my fig"} \\includegraphics{"figures/none"}\n'
+        "\\begin{equation}x\\label{p,q}\\end{equation} See \\ref{p,q}, \\eqref{p,q} and \\cref{p,q}.\n",
+        encoding="utf-8",
+    )
+    findings, _ = lint_folder(folder)
+    assert [(f.code, f.line, f.message) for f in findings if f.code in ("X002", "X004")] == [
+        ("X004", 1, "figures/none does not exist"),
+        ("X002", 2, "\\cref{p}: no such label"),
+        ("X002", 2, "\\cref{q}: no such label"),
+    ]
+
+
+def test_braket_takes_one_argument_as_braket_sty_defines_it(tmp_path):
+    """braket.sty: \\def\\braket#1{...}; with pylatexenc's two arguments, $\\braket{a|b}$ lost its closing $."""
+    path = tmp_path / "s.tex"
+    path.write_text("The overlap $\\braket{\\phi|\\psi}$ is small.\n", encoding="utf-8")
+    assert read_source(path, tmp_path).problems == []

@@ -15,6 +15,7 @@ from scripts.stages.lint.parse import (
     CITE_MACROS,
     COMPUTED_NAME,
     INCLUDE_MACROS,
+    LIST_REF_MACROS,
     MULTICITE_MACROS,
     REF_MACROS,
     Macro,
@@ -506,7 +507,9 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
     referenced = set()
     for path, macro in macros:
         if macro.name in REF_MACROS:
-            for key in (k.strip() for a in macro.arguments for k in a.split(",")):
+            # cleveref's \\cref{a,b} takes a list; the kernel's \\ref{p,q} looks up the one label `p,q`
+            keys = [k for a in macro.arguments for k in (a.split(",") if macro.name in LIST_REF_MACROS else [a])]
+            for key in (k.strip() for k in keys):
                 if COMPUTED_NAME.search(key):  # \\ref{#1} in a definition: TeX makes the name
                     continue
                 referenced.add(key)
@@ -525,7 +528,7 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
                 message = f"\\PaperFigure{{{figure_id}}}: no figure '{figure_id}' in {METADATA}"
                 found.append(finding("X005", path, macro.line, message, macro.col))
         if macro.name in GRAPHICS_MACROS and macro.arguments and not COMPUTED_NAME.search(macro.arguments[-1]):
-            graphic = macro.arguments[-1].strip()
+            graphic = macro.arguments[-1].strip().strip('"')  # graphics.sty takes quotes off (\\unquote@name)
             workflow = "figures" in metadata  # a folder linted with --root has no workflow making figures
             if workflow and graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:
                 message = f"{graphic} is made by no workflow rule; declare it in lint.static_graphics"

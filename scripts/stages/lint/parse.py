@@ -37,6 +37,7 @@ MULTICITE_MACROS = {
     f"{name}cites" for name in ("", "paren", "text", "auto", "foot", "smart", "super", "Paren", "Text", "Auto", "Smart")
 }
 REF_MACROS = {"ref", "autoref", "cref", "Cref", "pageref", "nameref", "eqref", "vref", "Vref", "labelcref"}
+LIST_REF_MACROS = {"cref", "Cref", "labelcref"}  # cleveref's, which take a comma-separated list of labels
 INCLUDE_MACROS = {"input", "include", "subfile"}
 # Macros that read a file which is not LaTeX (a listing, a verbatim file), named as given in their last argument,
 # with their arguments (options with braces inside, language={}, are one argument): the file must exist all the
@@ -44,8 +45,9 @@ INCLUDE_MACROS = {"input", "include", "subfile"}
 READ_FILE_MACROS = {"lstinputlisting": "[{", "VerbatimInput": "[{", "verbatiminput": "*{", "inputminted": "[{{"}
 # A file name made by TeX (a macro's argument, code/#1, or a macro, \\srcdir/run.py): the lint cannot resolve it.
 COMPUTED_NAME = re.compile(r"[#\\]")
-# Macros this project defines (paper/epsbs.sty) or uses from biblatex, with how they take arguments (pylatexenc
-# needs that to read their arguments; whether a macro exists at all is scripts/stages/lint/macros.py's job).
+# Macros this project defines (paper/epsbs.sty) or uses from biblatex, and package macros pylatexenc gets wrong, with
+# how they take arguments (pylatexenc needs that to read their arguments; whether a macro exists at all is
+# scripts/stages/lint/macros.py's job).
 PROJECT_MACROS = {
     "PaperFigure": "{",
     "addresses": "{",
@@ -60,6 +62,7 @@ PROJECT_MACROS = {
     **{name: "" for name in MULTICITE_MACROS},
     **READ_FILE_MACROS,
     "includepdf": "[{",
+    "braket": "{",  # braket.sty: \def\braket#1{...} (pylatexenc gives it two, which then take a closing $)
 }
 # Environments whose content TeX does not typeset as text (blanked before parsing; positions are kept).
 SKIPPED_ENVIRONMENTS = (
