@@ -937,3 +937,44 @@ def test_braket_takes_one_argument_as_braket_sty_defines_it(tmp_path):
     path = tmp_path / "s.tex"
     path.write_text("The overlap $\\braket{\\phi|\\psi}$ is small.\n", encoding="utf-8")
     assert read_source(path, tmp_path).problems == []
+
+
+@needs_tex
+def test_import_and_subimport_are_followed_with_their_folders(tmp_path):
+    """import.sty: \\import{dir/}{file} from where TeX runs, \\subimport{dir/}{file} from the importing file's folder;
+    graphics are found in the imported file's folder too (\\Ginput@path). A real thesis imported every chapter, so
+    its labels were unknown (11 false X002) and its chapters were never read."""
+    folder = copy_fixture(tmp_path)
+    chapter = folder / "chapters/one"
+    (chapter / "figure").mkdir(parents=True)
+    (chapter / "figure/plot.png").write_bytes(b"\x89PNG")
+    (chapter / "one.tex").write_text(
+        "\\label{sec:one} One \\undefinedhere. \\includegraphics{figure/plot} \\subimport{parts/}{deep}\n",
+        encoding="utf-8",
+    )
+    (chapter / "parts").mkdir()
+    (chapter / "parts/deep.tex").write_text("\\label{sec:deep} Deep.\n", encoding="utf-8")
+    (folder / "paper/sections/04-discussion.tex").write_text(
+        "\\import{chapters/one/}{one} \\subimport{nowhere}{gone}\nSee \\ref{sec:one} and \\ref{sec:deep}.\n",
+        encoding="utf-8",
+    )
+    findings, _ = lint_folder(folder)
+    mine = ("chapters/one/one.tex", "chapters/one/parts/deep.tex", "paper/sections/04-discussion.tex")
+    shown = [(f.code, f.path, f.line, f.message.split(":")[0]) for f in findings if f.path in mine]
+    assert shown == [
+        ("P003", "chapters/one/one.tex", 1, "unknown macro \\undefinedhere"),
+        ("P005", "paper/sections/04-discussion.tex", 1, "\\subimport{nowhere/gone}"),
+    ]
+
+
+def test_a_label_in_display_maths_is_a_label_and_other_maths_macros_stay_unread(tmp_path):
+    """LaTeX defines a \\label inside \\[ ... \\] (a real thesis numbered such displays: 1 false X002); the lint still
+    reads no other macro in maths."""
+    path = tmp_path / "s.tex"
+    path.write_text("Start\n  \\[\\label{eq:a}\n  x = \\unknownmath 1 \\]\nSee \\ref{eq:a} and $y \\label{eq:b}$.\n")
+    macros = read_source(path, tmp_path).macros
+    assert [(m.name, m.arguments, m.line) for m in macros] == [
+        ("label", ["eq:a"], 2),
+        ("ref", ["eq:a"], 4),
+        ("label", ["eq:b"], 4),
+    ]

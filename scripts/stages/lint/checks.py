@@ -445,7 +445,7 @@ def graphics_folders(typeset: Iterable[str]) -> tuple[str, ...]:
 
 def graphic_exists(graphic: str, root: Path, folders: Iterable[str]) -> bool:
     """Whether TeX, running in `root`, finds the graphic there, in its paper/ folder (TEXINPUTS, as for \\input) or
-    in one of the \\graphicspath folders."""
+    in one of the `folders` (\\graphicspath's, and that of a file import.sty imported)."""
     return first_file(graphic, [root / folder for folder in ("", "paper", *folders)], GRAPHICS_EXTENSIONS) is not None
 
 
@@ -533,7 +533,7 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
             if workflow and graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:
                 message = f"{graphic} is made by no workflow rule; declare it in lint.static_graphics"
                 found.append(finding("X004", path, macro.line, message, macro.col))
-            elif not graphic_exists(graphic, root, folders):
+            elif not graphic_exists(graphic, root, (*folders, macro.graphics_folder)):
                 found.append(finding("X004", path, macro.line, f"{graphic} does not exist", macro.col))
     for index, figure in enumerate(metadata.get("figures", [])):
         where = ["figures", index]

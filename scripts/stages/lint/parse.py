@@ -38,7 +38,11 @@ MULTICITE_MACROS = {
 }
 REF_MACROS = {"ref", "autoref", "cref", "Cref", "pageref", "nameref", "eqref", "vref", "Vref", "labelcref"}
 LIST_REF_MACROS = {"cref", "Cref", "labelcref"}  # cleveref's, which take a comma-separated list of labels
-INCLUDE_MACROS = {"input", "include", "subfile"}
+# import.sty's \\import{dir/}{file} (from where TeX runs) and \\subimport{dir/}{file} (from the importing file's
+# folder), with their aliases: the file is the folder (given a trailing /) and the name.
+IMPORT_MACROS = {"import", "subimport", "inputfrom", "subinputfrom", "includefrom", "subincludefrom"}
+INCLUDE_MACROS = {"input", "include", "subfile", *IMPORT_MACROS}
+_WARNS_WHEN_MISSING = {"include", "includefrom", "subincludefrom"}  # LaTeX's "No file x.tex." is a warning
 # Macros that read a file which is not LaTeX (a listing, a verbatim file), named as given in their last argument,
 # with their arguments (options with braces inside, language={}, are one argument): the file must exist all the
 # same, or TeX stops. (pdfpages' \includepdf is a graphic: X004.)
@@ -62,6 +66,7 @@ PROJECT_MACROS = {
     **{name: "" for name in MULTICITE_MACROS},
     **READ_FILE_MACROS,
     "includepdf": "[{",
+    **{name: "*{{" for name in IMPORT_MACROS},
     "braket": "{",  # braket.sty: \def\braket#1{...} (pylatexenc gives it two, which then take a closing $)
 }
 # Environments whose content TeX does not typeset as text (blanked before parsing; positions are kept).
@@ -128,6 +133,7 @@ class Macro:
     col: int
     arguments: list[str]  # each {…} argument (for \parencites and macros without a spec: the groups after it)
     path: str = ""  # the file it is in (a section file or a file it includes)
+    graphics_folder: str = ""  # where import.sty's \\import or \\subimport of its file lets graphics be found too
 
 
 @dataclass
@@ -491,7 +497,8 @@ def _walker(text: str, tolerant: bool) -> LatexWalker:
 
 
 def _walk(nodes, walker: LatexWalker) -> Iterator[tuple[LatexMacroNode, list, int]]:
-    """Every macro node with the node list it stands in and its place there, depth first, in source order."""
+    """Every macro node with the node list it stands in and its place there, depth first, in source order; in
+    maths ($...$, \\[...\\]), only the \\labels."""
     for index, node in enumerate(nodes or []):
         if node is None:
             continue
@@ -504,6 +511,8 @@ def _walk(nodes, walker: LatexWalker) -> Iterator[tuple[LatexMacroNode, list, in
             yield from _walk(node.nodelist, walker)
             if isinstance(node, LatexEnvironmentNode) and node.nodeargd:
                 yield from _walk([a for a in node.nodeargd.argnlist or [] if a is not None], walker)
+        elif isinstance(node, LatexMathNode):  # maths is not the lint's, but a \\label in \\[ ... \\] defines a label
+            yield from (found for found in _walk(node.nodelist, walker) if found[0].macroname == "label")
 
 
 # [pre][post] or (pre)(post) between multi-cite groups, and the star of a command the parser does not know
@@ -898,16 +907,26 @@ def read_source(
     read_files = [m for m in macros if m.name in READ_FILE_MACROS and m.arguments]  # this file's, before merging
     for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
         name = macro.arguments[0].strip().strip('"')  # \\input{"appendix.tex"}: LaTeX takes the quotes off
+        if macro.name in IMPORT_MACROS:  # \\subimport{chapters/}{one}: import.sty ensures the folder's one /
+            if len(macro.arguments) < 2:
+                continue
+            folder, file = name.rstrip("/"), macro.arguments[1].strip().strip('"')
+            name = f"{folder}/{file}" if folder else file
         if COMPUTED_NAME.search(name):  # \input{parts/#1} in a definition: TeX's to resolve, not a file here
             continue
         target = resolve_include(name, path, root)
         if target is None or target.resolve() in including | {path.resolve()}:
             why = "no such file" if target is None else "the file includes itself"
-            if target is None and macro.name == "include":  # LaTeX's "No file x.tex." is a warning: TeX goes on
+            if target is None and macro.name in _WARNS_WHEN_MISSING:
                 why += " (LaTeX warns and leaves it out of the PDF)"
             source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
             continue
-        _merge_included(source, macro, read_source(target, root, including | {path.resolve()}, verbatim))
+        child = read_source(target, root, including | {path.resolve()}, verbatim)
+        if macro.name in IMPORT_MACROS:  # import.sty adds the file's folder to \\Ginput@path while TeX reads it
+            folder = shown_path(target.parent, root)
+            for imported in child.macros:
+                imported.graphics_folder = imported.graphics_folder or folder
+        _merge_included(source, macro, child)
     for macro in read_files:
         name = macro.arguments[-1].strip()
         if COMPUTED_NAME.search(name):
