@@ -98,12 +98,17 @@ LAYOUT_ENVIRONMENTS = {
 }
 
 
+Specs = frozenset[tuple[str, str]]  # (macro name, pylatexenc argument spec) that a paper's own definitions give
+
+
 @cache
-def latex_context() -> LatexContextDb:
-    """pylatexenc's macros and environments plus this project's, in one category (looked up per macro)."""
+def latex_context(own: Specs = frozenset()) -> LatexContextDb:
+    """pylatexenc's macros and environments plus this project's, in one category (looked up per macro), and the
+    paper's `own` definitions of macros pylatexenc knows otherwise (own_specs)."""
     default = get_default_latex_context_db()
     macros = {spec.macroname: spec for c in reversed(default.category_list) for spec in default.d[c]["macros"].values()}
     macros |= {name: MacroSpec(name, spec) for name, spec in PROJECT_MACROS.items()}
+    macros |= {name: MacroSpec(name, spec) for name, spec in own}
     environments = {
         spec.environmentname: spec
         for category in reversed(default.category_list)
@@ -214,6 +219,35 @@ _VERBATIM_DEFINER = re.compile(
     r"\{\s*([A-Za-z*]+)\s*\}"
     r"|\\newminted\s*(?:\[\s*([A-Za-z*]+)\s*\])?\s*\{\s*([A-Za-z]+)\s*\}"
 )
+
+
+# A paper's (re)definition of a macro, with how many arguments it takes: \\renewcommand{\\d}{\\mathrm{d}},
+# \\newcommand*\\u[2][x]{...}, \\def\\v#1{...} (parameters without delimiters only).
+_OWN_DEFINITION = re.compile(
+    r"\\(?:(?:re)?newcommand|providecommand|DeclareRobustCommand)\*?\s*(?:\{\s*\\(?P<name>[A-Za-z]+)\s*\}|\\(?P<bare>[A-Za-z]+))"
+    r"\s*(?:\[\s*(?P<count>\d)\s*\])?\s*(?P<default>\[)?"
+    r"|\\[gex]?def\s*\\(?P<tex>[A-Za-z]+)(?P<params>(?:#\d)*)\s*\{"
+)
+
+
+def own_specs(texts: Iterable[str]) -> Specs:
+    """How the paper's own definitions make pylatexenc read the kernel's one-letter macros (the accents \\d, \\u,
+    \\v, \\r, \\b, \\c, \\H, \\t): a physics paper's \\renewcommand{\\d}{\\mathrm{d}} takes no argument, where
+    pylatexenc reads the accent \\d{o} (its argument was then the closing $ of `$x = \\d$`). Longer names keep
+    pylatexenc's reading: a class's \\renewcommand\\section{\\@startsection...} takes its arguments through
+    \\@startsection, and the lint needs \\section's title all the same."""
+    known, found = latex_context(), {}
+    for text in texts:
+        for match in _OWN_DEFINITION.finditer(re.sub(COMMENT, "", text)):
+            name = match["name"] or match["bare"] or match["tex"]
+            if match["tex"]:
+                spec = "{" * match["params"].count("#")
+            else:
+                count = int(match["count"] or 0)
+                spec = "[" + "{" * (count - 1) if match["default"] and count else "{" * count
+            if len(name) == 1 and known.get_macro_spec(name) is not None:
+                found[name] = spec
+    return frozenset(found.items())
 
 
 def verbatim_environments(texts: Iterable[str]) -> frozenset[str]:
@@ -492,8 +526,8 @@ def braced_argument(text: str, index: int) -> str | None:
     return text[start + 1 : end - 1]
 
 
-def _walker(text: str, tolerant: bool) -> LatexWalker:
-    return LatexWalker(text, latex_context=latex_context(), tolerant_parsing=tolerant)
+def _walker(text: str, tolerant: bool, own: Specs = frozenset()) -> LatexWalker:
+    return LatexWalker(text, latex_context=latex_context(own), tolerant_parsing=tolerant)
 
 
 def _walk(nodes, walker: LatexWalker) -> Iterator[tuple[LatexMacroNode, list, int]]:
@@ -701,9 +735,9 @@ def brace_errors(text: str) -> list[int]:
     return sorted(errors + opened)
 
 
-def _alone(text: str, start: int, end: int) -> list:
+def _alone(text: str, start: int, end: int, own: Specs = frozenset()) -> list:
     """The nodes of text[start:end], read tolerantly on its own (at its own positions)."""
-    return _walker(text[:end], tolerant=True).get_latex_nodes(pos=start)[0]
+    return _walker(text[:end], tolerant=True, own=own).get_latex_nodes(pos=start)[0]
 
 
 # pylatexenc fails on a macro with only optional arguments at the very end of its input ("End of input while
@@ -720,7 +754,9 @@ def _without_guard(nodes: list, end: int) -> list:
     return [node for node in nodes if node is None or node.pos < end]
 
 
-def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalker, list[Problem]]:
+def parse_runs(
+    text: str, most_errors: int = 10, own: Specs = frozenset()
+) -> tuple[list[list], LatexWalker, list[Problem]]:
     """Node lists of a whole file: one for the file, one more per paragraph with a syntax error.
 
     A syntax error is a problem at its position and stays local to its paragraph: that paragraph is read on
@@ -734,7 +770,7 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
     for attempt in range(most_errors):
         try:
             guard = END_GUARD if ENDS_WITH_LINE_BREAK.search(rest) else ""
-            nodes, _, _ = _walker(rest + guard, tolerant=False).get_latex_nodes()
+            nodes, _, _ = _walker(rest + guard, tolerant=False, own=own).get_latex_nodes()
             nodes = _without_guard(nodes, len(rest))
             break
         except LatexWalkerParseError as err:
@@ -751,9 +787,9 @@ def parse_runs(text: str, most_errors: int = 10) -> tuple[list[list], LatexWalke
             bad.append((start, end))
             rest = _blank(rest, start, end)
     else:  # too many errors to isolate: read every remaining paragraph on its own
-        nodes = [node for start, end in _paragraph_spans(rest) for node in _alone(rest, start, end)]
-    runs = [nodes, *(_alone(text, start, end) for start, end in bad)]
-    walker = _walker(text, tolerant=True)  # for positions only: the same offsets in every blanked copy
+        nodes = [node for start, end in _paragraph_spans(rest) for node in _alone(rest, start, end, own)]
+    runs = [nodes, *(_alone(text, start, end, own) for start, end in bad)]
+    walker = _walker(text, tolerant=True, own=own)  # for positions only: the same offsets in every blanked copy
     return runs, walker, problems
 
 
@@ -881,13 +917,15 @@ def read_source(
     root: Path | None = None,
     including: frozenset[Path] = frozenset(),
     verbatim: frozenset[str] = frozenset(),
+    own: Specs = frozenset(),
 ) -> Source:
     """A section file parsed, with the files it includes followed (each finding keeps its own file:line);
-    `verbatim`: the paper's own verbatim-like environments, skipped like lstlisting."""
+    `verbatim`: the paper's own verbatim-like environments, skipped like lstlisting; `own`: how its own
+    definitions make macros read (own_specs)."""
     path = Path(path)
     shown = shown_path(path, root)
     text, problems = decode(shown, path.read_bytes())
-    runs, walker, parse_problems = parse_runs(parse_ready(text, verbatim))
+    runs, walker, parse_problems = parse_runs(parse_ready(text, verbatim), own=own)
     nodes = sorted((node for run in runs for node in run if node is not None), key=lambda n: n.pos)
     macros = macros_of(nodes, walker)
     paragraphs = sorted((p for run in runs for p in paragraphs_of(run, walker)), key=lambda p: p.line)
@@ -921,7 +959,7 @@ def read_source(
                 why += " (LaTeX warns and leaves it out of the PDF)"
             source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
             continue
-        child = read_source(target, root, including | {path.resolve()}, verbatim)
+        child = read_source(target, root, including | {path.resolve()}, verbatim, own)
         if macro.name in IMPORT_MACROS:  # import.sty adds the file's folder to \\Ginput@path while TeX reads it
             folder = shown_path(target.parent, root)
             for imported in child.macros:
@@ -944,5 +982,5 @@ def read_sections(sections: Sequence[dict[str, Any]], root: Path) -> dict[str, S
     files = {section["id"]: root / section["file"] for section in sections if (root / section["file"]).is_file()}
     texts = [path.read_text(encoding="utf-8", errors="replace") for path in files.values()]
     texts += [path.read_text(encoding="utf-8", errors="replace") for path in paper_files(root / "paper")]
-    verbatim = verbatim_environments(texts)
-    return {sid: read_source(path, root, verbatim=verbatim) for sid, path in files.items()}
+    verbatim, own = verbatim_environments(texts), own_specs(texts)
+    return {sid: read_source(path, root, verbatim=verbatim, own=own) for sid, path in files.items()}
