@@ -396,7 +396,9 @@ def test_included_files_are_followed_with_their_own_lines(tmp_path):
     findings, _ = lint_folder(folder)
     assert "X002" not in [f.code for f in findings]  # \ref{sec:method}: the label is in the included file
     (folder / "paper/sections/discussion-body.tex").write_text("% nothing yet\n", encoding="utf-8")
-    (folder / "paper/sections/01-introduction.tex").write_text("Intro. \\input{sections/nowhere}\n\\include{gone}\n")
+    (folder / "paper/sections/01-introduction.tex").write_text(
+        "Intro. \\input{sections/nowhere}\n\\include{gone}\n\\include{nodir/gone}\n"
+    )
     findings = lint_folder(folder)[0]
     codes = {(f.code, f.path, f.line) for f in findings}
     assert ("T003", "paper/sections/04-discussion.tex", 1) in codes  # only an \input of an empty file
@@ -408,6 +410,8 @@ def test_included_files_are_followed_with_their_own_lines(tmp_path):
             2,
             "\\include{gone}: no such file (LaTeX warns and leaves it out of the PDF)",
         ),
+        # no folder nodir/: LaTeX cannot write nodir/gone.aux and stops
+        ("paper/sections/01-introduction.tex", 3, "\\include{nodir/gone}: no such file"),
     ]
 
 
@@ -887,7 +891,7 @@ def test_a_subfile_needs_no_end_document(tmp_path):
     so pdflatex builds the main document whether or not the subfile ends its document (a real course report)."""
     (tmp_path / "ch").mkdir()
     body = "\\documentclass[../main.tex]{subfiles}\n\\newcommand{\\gl}{G}\n\\begin{document}\nGlossary text here.\n"
-    for ending in ("", "\\end{document}\n"):
+    for ending in ("", "\\end{document}\nNotes TeX never reads: \\ref{gone} and $x\n"):
         (tmp_path / "ch/g.tex").write_text(body + ending, encoding="utf-8")
         (tmp_path / "s.tex").write_text("Before the glossary.\n\n\\subfile{ch/g}\n\nAfter it.\n", encoding="utf-8")
         source = read_source(tmp_path / "s.tex", tmp_path)
@@ -921,7 +925,8 @@ def test_quoted_graphics_names_and_labels_with_commas_are_read_as_tex_reads_them
     (folder / "figures/dir with space").mkdir(parents=True)
     (folder / "figures/dir with space/my fig.png").write_bytes(b"\x89PNG")
     (folder / "paper/sections/04-discussion.tex").write_text(
-        '\\includegraphics{"figures/dir with space/my fig"} \\includegraphics{"figures/none"}\n'
+        '\\includegraphics{"figures/dir with space/my fig"} \\includegraphics{"figures/none"}'
+        ' \\includegraphics{"figures/dir with space/my fig".png}\n'  # every quote goes, not only the outer ones
         "\\begin{equation}x\\label{p,q}\\end{equation} See \\ref{p,q}, \\eqref{p,q} and \\cref{p,q}.\n",
         encoding="utf-8",
     )
@@ -988,6 +993,7 @@ def test_a_papers_own_one_letter_macros_are_read_as_it_defines_them(tmp_path):
     preamble = (
         "\\renewcommand{\\d}{\\mathrm{d}}\n\\renewcommand\\u{\\mathbf{u}}\n"
         "\\renewcommand\\section{\\@startsection{section}{1}{0pt}{1ex}{1ex}{\\bfseries}}\n"
+        "\\iffalse\\renewcommand{\\u}[1]{#1}\\fi % \\renewcommand{\\d}[1]{#1}\n"  # not read by TeX, not read here
     )
     own = own_specs([preamble])
     assert own == {("d", ""), ("u", "")}
@@ -1000,3 +1006,25 @@ def test_a_papers_own_one_letter_macros_are_read_as_it_defines_them(tmp_path):
         ("label", ["sec:flux"]),
     ]
     assert [p.code for p in read_source(path, tmp_path).problems] == ["P001"]  # pylatexenc's own reading
+
+
+def test_a_comment_after_a_value_that_ends_in_a_hash_or_an_equals_sign_is_a_comment():
+    """Found in review: a closing quote after `C#` or `?id=` was taken for an opening one, and the comment after it
+    for the value (B001, where biber reads both entries). An umlaut's \\" is no quote."""
+    bib = (
+        '@book{a,\n  title = "Learning C#", % from the publisher\n  author = "M{\\"u}ller, A", % umlaut\n'
+        '  publisher = "P", year = "2000"\n}\n'
+        '@online{b,\n  url = "http://x.org/?id=" % note\n  , title = "T", year = "2001"\n}\n'
+    )
+    entries, _, errors = parse_bib(bib, data_model())
+    assert errors == [] and [entry.key for entry in entries] == ["a", "b"]
+    assert entries[0].raw.fields["title"] == "Learning C#"
+
+
+def test_a_warning_is_put_at_the_entry_whose_whole_key_it_names():
+    """Found in review: the warning about `smith-2020` went to `smith`, whose key is a prefix of it."""
+    bib = (
+        "@misc{smith,\n  title = {T},\n  year = {2000}\n}\n\n@misc{smith-2020,\n  year = {2020},\n  year = {2021}\n}\n"
+    )
+    _, _, errors = parse_bib(bib, data_model())
+    assert errors == [(6, "entry with key smith-2020 has a duplicate year field")]

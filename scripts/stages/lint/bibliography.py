@@ -26,17 +26,15 @@ _COMMENT_LINE = re.compile(r"(?:^[ \t]*|(?<=[,}\"])[ \t]*)%.*$", re.M)
 
 
 def _without_comments(text: str) -> str:
-    """The text with its % comments blanked. A quote that opens a value (after `=` or `#`) is no closing quote:
-    INSPIRE's `SLACcitation = "%%CITATION = ASJOA,304,15;%%",` is a value, which biber reads."""
+    """The text with its % comments blanked. A % inside a quoted value is the value's: INSPIRE's
+    `SLACcitation = "%%CITATION = ASJOA,304,15;%%",`, which biber reads. A quote is open when the line before the %
+    holds an odd number of quotes (not counting the escaped \\" of an umlaut)."""
 
     def blank(match: re.Match) -> str:
-        index = match.start() - 1
-        if index >= 0 and text[index] == '"':
-            index -= 1
-            while index >= 0 and text[index] in " \t\r\n":
-                index -= 1
-            if index >= 0 and text[index] in "=#":
-                return match[0]
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        before = text[line_start : match.start()]
+        if (before.count('"') - before.count('\\"')) % 2:
+            return match[0]
         return " " * len(match[0])
 
     return _COMMENT_LINE.sub(blank, text)
@@ -142,15 +140,20 @@ def _without_repeats(text: str) -> tuple[str, list[tuple[str, int, int]]]:
 _RENAMED = re.compile(r"(\S+?)--repeated-on-line-(\d+)")
 
 
-def _error_line(text: str, message: str) -> int:
+def _error_line(
+    text: str, message: str, entries: list[tuple[str, str, int]] | None = None, by_key: dict[str, int] | None = None
+) -> int:
     """The line of the entry a pybtex error names: by its key (a repeated entry's by the line its name carries),
-    or else the entry that holds the name it quotes ("Too many commas in 'Becue, Martin ...'"); else 1."""
+    or else the entry that holds the name it quotes ("Too many commas in 'Becue, Martin ...'"); else 1.
+    `entries` (entry_lines) and `by_key` (each key's first line): made once by a caller with many warnings."""
     if renamed := _RENAMED.search(message):
         return int(renamed[2])
-    entries = entry_lines(text)
-    for _, key, line in entries:
-        if re.search(rf"\b{re.escape(key)}\b", message):
-            return line
+    entries = entry_lines(text) if entries is None else entries
+    by_key = {key: line for _, key, line in reversed(entries)} if by_key is None else by_key
+    # a key is a whole word of the message: `smith` is not the entry `smith-2020`
+    for word in re.split(r"[\s'\"(),]+", message):
+        if word in by_key:
+            return by_key[word]
     quoted = _TOO_MANY_COMMAS.match(message) or re.search(r"'([^']{3,})'", message)
     words = re.findall(r"[^\s\\{}]+", quoted[1])[:4] if quoted else []
     # pybtex quotes the name with its spaces made single: the same first words, across line breaks too
@@ -190,10 +193,12 @@ def parse_bib(
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         shown = _RENAMED.sub(r"\1", message)  # a repeated entry's own key, not its temporary name
         return None, repeats, [(_error_line(text, message), f"does not parse: {shown}")]
+    entries_at = entry_lines(text) if captured else []
+    first_lines = {key: line for _, key, line in reversed(entries_at)}
     found = [
         (err.lineno or 1, f"does not parse: {err.error_type}")
         if isinstance(err, PybtexSyntaxError)
-        else (_error_line(text, str(err)), _RENAMED.sub(r"\1", str(err).splitlines()[0]))
+        else (_error_line(text, str(err), entries_at, first_lines), _RENAMED.sub(r"\1", str(err).splitlines()[0]))
         for err in captured
         if not (extended_names and extended_name(str(err)))
     ]

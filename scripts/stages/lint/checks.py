@@ -528,7 +528,7 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
                 message = f"\\PaperFigure{{{figure_id}}}: no figure '{figure_id}' in {METADATA}"
                 found.append(finding("X005", path, macro.line, message, macro.col))
         if macro.name in GRAPHICS_MACROS and macro.arguments and not COMPUTED_NAME.search(macro.arguments[-1]):
-            graphic = macro.arguments[-1].strip().strip('"')  # graphics.sty takes quotes off (\\unquote@name)
+            graphic = macro.arguments[-1].strip().replace('"', "")  # graphics.sty's \\unquote@name drops every "
             workflow = "figures" in metadata  # a folder linted with --root has no workflow making figures
             if workflow and graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:
                 message = f"{graphic} is made by no workflow rule; declare it in lint.static_graphics"

@@ -238,7 +238,7 @@ def own_specs(texts: Iterable[str]) -> Specs:
     \\@startsection, and the lint needs \\section's title all the same."""
     known, found = latex_context(), {}
     for text in texts:
-        for match in _OWN_DEFINITION.finditer(re.sub(COMMENT, "", text)):
+        for match in _OWN_DEFINITION.finditer(mask_skipped(text, comments=True)):  # not in \\iffalse or verbatim
             name = match["name"] or match["bare"] or match["tex"]
             if match["tex"]:
                 spec = "{" * match["params"].count("#")
@@ -390,14 +390,16 @@ _DOCUMENT = re.compile(r"\\(?:begin|end)\s*\{document\}")
 
 
 def subfile_body(text: str) -> str:
-    """A subfile's text as its main document reads it: its preamble, \\begin{document} and \\end{document} blanked
-    in place; any other text unchanged."""
+    """A subfile's text as its main document reads it: its preamble and \\begin{document}, and its \\end{document}
+    with all after it, blanked in place; any other text unchanged."""
     view = mask_skipped(text, comments=True)
     if not (found := _SUBFILES_CLASS.search(view)):
         return text
     words = [match.span() for match in _DOCUMENT.finditer(view, found.start())]
     begin = next((end for start, end in words if view.startswith("\\begin", start)), None)
-    spans = ([(0, begin)] if begin is not None else []) + [span for span in words if span[1] != begin]
+    end = next((start for start, _ in words if view.startswith("\\end", start)), None)
+    spans = [(0, begin)] if begin is not None else []
+    spans += [(end, len(text))] if end is not None else []  # \\endinput there: TeX reads no further
     return _blank_spans(text, spans)
 
 
@@ -955,7 +957,9 @@ def read_source(
         target = resolve_include(name, path, root)
         if target is None or target.resolve() in including | {path.resolve()}:
             why = "no such file" if target is None else "the file includes itself"
-            if target is None and macro.name in _WARNS_WHEN_MISSING:
+            folder = Path(name).parent
+            folder_exists = root is None or (root / folder).is_dir() or (path.parent / folder).is_dir()
+            if target is None and macro.name in _WARNS_WHEN_MISSING and folder_exists:  # else no .aux can be written
                 why += " (LaTeX warns and leaves it out of the PDF)"
             source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
             continue
