@@ -1028,3 +1028,29 @@ def test_a_warning_is_put_at_the_entry_whose_whole_key_it_names():
     )
     _, _, errors = parse_bib(bib, data_model())
     assert errors == [(6, "entry with key smith-2020 has a duplicate year field")]
+
+
+@needs_tex
+def test_imports_look_up_files_and_graphics_on_import_paths_as_import_sty_does(tmp_path):
+    """Found in review (each checked with pdflatex): import.sty adds the path given to \\import, not the imported
+    file's own folder, and \\subimport is relative to that path; \\input and graphics look there, and in the
+    enclosing paths too. subfiles.sty's \\subfile{dir/name} is \\subimport{dir/}{name}."""
+    folder = copy_fixture(tmp_path)
+    chapters = folder / "chapters"
+    (chapters / "parts").mkdir(parents=True)
+    (chapters / "sec").mkdir()
+    (chapters / "fig.pdf").write_bytes(b"%PDF-1.4\n")
+    (chapters / "fig2.pdf").write_bytes(b"%PDF-1.4\n")
+    (chapters / "b.tex").write_text("B.\n", encoding="utf-8")
+    (chapters / "parts/intro.tex").write_text(
+        "\\includegraphics{fig} \\input{b} \\subimport{sec/}{x}\n", encoding="utf-8"
+    )
+    (chapters / "sec/x.tex").write_text("\\includegraphics{fig} \\includegraphics{nofig}\n", encoding="utf-8")
+    (chapters / "ch2.tex").write_text("\\includegraphics{fig2}\n", encoding="utf-8")
+    (folder / "paper/sections/04-discussion.tex").write_text(
+        "\\import{chapters/}{parts/intro} \\subfile{chapters/ch2}\n", encoding="utf-8"
+    )
+    findings, _ = lint_folder(folder)
+    assert [(f.code, f.path, f.message) for f in findings if f.code in ("P005", "X004")] == [
+        ("X004", "chapters/sec/x.tex", "nofig does not exist")
+    ]

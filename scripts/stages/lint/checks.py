@@ -533,7 +533,7 @@ def figures(metadata: dict[str, Any], sources: dict[str, Source], root: Path, me
             if workflow and graphic not in {figure_path(i) for i in figure_ids} and graphic not in static:
                 message = f"{graphic} is made by no workflow rule; declare it in lint.static_graphics"
                 found.append(finding("X004", path, macro.line, message, macro.col))
-            elif not graphic_exists(graphic, root, (*folders, macro.graphics_folder)):
+            elif not graphic_exists(graphic, root, (*folders, *macro.graphics_folders)):
                 found.append(finding("X004", path, macro.line, f"{graphic} does not exist", macro.col))
     for index, figure in enumerate(metadata.get("figures", [])):
         where = ["figures", index]

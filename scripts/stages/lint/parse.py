@@ -22,7 +22,7 @@ from pylatexenc.latexwalker import (
 )
 from pylatexenc.macrospec import LatexContextDb, MacroSpec, std_environment
 
-from scripts.stages.lint.macros import paper_files, resolve_include
+from scripts.stages.lint.macros import first_file, paper_files, resolve_include
 
 # Citation commands of biblatex and natbib (with their capitalised and starred forms): each takes
 # optional [pre][post] notes and one {key,key} argument.
@@ -138,7 +138,7 @@ class Macro:
     col: int
     arguments: list[str]  # each {…} argument (for \parencites and macros without a spec: the groups after it)
     path: str = ""  # the file it is in (a section file or a file it includes)
-    graphics_folder: str = ""  # where import.sty's \\import or \\subimport of its file lets graphics be found too
+    graphics_folders: tuple[str, ...] = ()  # import.sty's paths in effect in its file: graphics are found there too
 
 
 @dataclass
@@ -920,10 +920,12 @@ def read_source(
     including: frozenset[Path] = frozenset(),
     verbatim: frozenset[str] = frozenset(),
     own: Specs = frozenset(),
+    import_paths: tuple[str, ...] = (),
 ) -> Source:
     """A section file parsed, with the files it includes followed (each finding keeps its own file:line);
     `verbatim`: the paper's own verbatim-like environments, skipped like lstlisting; `own`: how its own
-    definitions make macros read (own_specs)."""
+    definitions make macros read (own_specs); `import_paths`: import.sty's paths in effect, innermost first
+    (relative to `root`), where \\input and graphics also look."""
     path = Path(path)
     shown = shown_path(path, root)
     text, problems = decode(shown, path.read_bytes())
@@ -947,14 +949,26 @@ def read_source(
     read_files = [m for m in macros if m.name in READ_FILE_MACROS and m.arguments]  # this file's, before merging
     for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
         name = macro.arguments[0].strip().strip('"')  # \\input{"appendix.tex"}: LaTeX takes the quotes off
-        if macro.name in IMPORT_MACROS:  # \\subimport{chapters/}{one}: import.sty ensures the folder's one /
-            if len(macro.arguments) < 2:
+        paths = import_paths
+        if macro.name in IMPORT_MACROS or macro.name == "subfile":
+            # \\subimport{chapters/}{one}: the file is the import path (within the enclosing one, for the sub forms)
+            # and the name; subfiles.sty's \\subfile{dir/name} is \\subimport{dir/}{name}
+            if macro.name == "subfile":
+                parent, file = Path(name).parent.as_posix(), Path(name).name
+                folder = "" if parent == "." else parent
+            elif len(macro.arguments) < 2:
                 continue
-            folder, file = name.rstrip("/"), macro.arguments[1].strip().strip('"')
-            name = f"{folder}/{file}" if folder else file
-        if COMPUTED_NAME.search(name):  # \input{parts/#1} in a definition: TeX's to resolve, not a file here
+            else:
+                folder, file = name.strip("/"), macro.arguments[1].strip().strip('"')
+            enclosing = import_paths[0] if import_paths and macro.name.startswith("sub") else ""
+            current = "/".join(part for part in (enclosing, folder) if part)
+            paths = (current, *import_paths) if current else import_paths
+            name = f"{current}/{file}" if current else file
+        if COMPUTED_NAME.search(name):  # \\input{parts/#1} in a definition: TeX's to resolve, not a file here
             continue
         target = resolve_include(name, path, root)
+        if target is None and root is not None and import_paths:  # \\input inside an imported file
+            target = first_file(name, [root / folder for folder in import_paths], (".tex", ""))
         if target is None or target.resolve() in including | {path.resolve()}:
             why = "no such file" if target is None else "the file includes itself"
             folder = Path(name).parent
@@ -963,11 +977,9 @@ def read_source(
                 why += " (LaTeX warns and leaves it out of the PDF)"
             source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
             continue
-        child = read_source(target, root, including | {path.resolve()}, verbatim, own)
-        if macro.name in IMPORT_MACROS:  # import.sty adds the file's folder to \\Ginput@path while TeX reads it
-            folder = shown_path(target.parent, root)
-            for imported in child.macros:
-                imported.graphics_folder = imported.graphics_folder or folder
+        child = read_source(target, root, including | {path.resolve()}, verbatim, own, paths)
+        for imported in child.macros:  # import.sty adds its paths to \\Ginput@path while TeX reads the file
+            imported.graphics_folders = imported.graphics_folders or paths
         _merge_included(source, macro, child)
     for macro in read_files:
         name = macro.arguments[-1].strip()
