@@ -221,13 +221,19 @@ _VERBATIM_DEFINER = re.compile(
 )
 
 
-# A paper's (re)definition of a macro, with how many arguments it takes: \\renewcommand{\\d}{\\mathrm{d}},
-# \\newcommand*\\u[2][x]{...}, \\def\\v#1{...} (parameters without delimiters only).
-_OWN_DEFINITION = re.compile(
-    r"\\(?:(?:re)?newcommand|providecommand|DeclareRobustCommand)\*?\s*(?:\{\s*\\(?P<name>[A-Za-z]+)\s*\}|\\(?P<bare>[A-Za-z]+))"
-    r"\s*(?:\[\s*(?P<count>\d)\s*\])?\s*(?P<default>\[)?"
-    r"|\\[gex]?def\s*\\(?P<tex>[A-Za-z]+)(?P<params>(?:#\d)*)\s*\{"
-)
+# How many arguments a command _DEFINITION gives: \\newcommand's [2][default], or a \\def's #1#2 (without delimiters).
+_ARGUMENT_COUNT = re.compile(r"\s*(?:\[\s*(?P<count>\d)\s*\])?\s*(?P<default>\[)?")
+_PARAMETERS = re.compile(r"(?P<params>(?:#\d)*)\s*\{")
+_COMMAND_DEFINERS = {
+    "newcommand",
+    "renewcommand",
+    "providecommand",
+    "DeclareRobustCommand",
+    "def",
+    "gdef",
+    "edef",
+    "xdef",
+}
 
 
 def own_specs(texts: Iterable[str]) -> Specs:
@@ -238,14 +244,20 @@ def own_specs(texts: Iterable[str]) -> Specs:
     \\@startsection, and the lint needs \\section's title all the same."""
     known, found = latex_context(), {}
     for text in texts:
-        for match in _OWN_DEFINITION.finditer(mask_skipped(text, comments=True)):  # not in \\iffalse or verbatim
-            name = match["name"] or match["bare"] or match["tex"]
-            if match["tex"]:
-                spec = "{" * match["params"].count("#")
+        view = mask_skipped(text, comments=True)  # not in \\iffalse or verbatim
+        for match in _DEFINITION.finditer(view):
+            name = match["braced"] or match["bare"]
+            if match["kind"] not in _COMMAND_DEFINERS or len(name) != 1 or not name.isalpha():
+                continue
+            if match["kind"].endswith("def"):
+                if not (parameters := _PARAMETERS.match(view, match.end())):
+                    continue  # delimited parameters: not read
+                spec = "{" * parameters["params"].count("#")
             else:
-                count = int(match["count"] or 0)
-                spec = "[" + "{" * (count - 1) if match["default"] and count else "{" * count
-            if len(name) == 1 and known.get_macro_spec(name) is not None:
+                arguments = _ARGUMENT_COUNT.match(view, match.end())
+                count = int(arguments["count"] or 0)
+                spec = "[" + "{" * (count - 1) if arguments["default"] and count else "{" * count
+            if known.get_macro_spec(name) is not None:
                 found[name] = spec
     return frozenset(found.items())
 
@@ -424,7 +436,7 @@ def alltt_specials_plain(text: str) -> str:
 _DEFINITION = re.compile(
     r"\\(?P<kind>(?:re)?newcommand|providecommand|DeclareRobustCommand|[gex]?def|(?:re)?newenvironment"
     r"|(?:New|Renew|Provide|Declare)Document(?:Command|Environment))(?![A-Za-z@])\*?\s*(?:<>)?\s*"
-    r"(?:\{\s*\\?[A-Za-z@*]+\s*\}|\\[A-Za-z@]+)"  # the name: {\cmd}, \cmd or {env}
+    r"(?:\{\s*\\?(?P<braced>[A-Za-z@*]+)\s*\}|\\(?P<bare>[A-Za-z@]+))"  # the name: {\cmd}, \cmd or {env}
 )
 _BEFORE_BODY = re.compile(r"(?:\s|\[[^\]]*\]|#\d|\\[A-Za-z@]+(?=[^{]{0,200}\{))*")
 _BEGIN_OR_END = re.compile(r"\\(?:begin|end)(?![A-Za-z@])")
@@ -914,6 +926,25 @@ def _merge_included(source: Source, macro: Macro, child: Source) -> None:
     source.included.append(child)
 
 
+def _included_name(macro: Macro, import_paths: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    """(the file an include macro names, import.sty's paths in effect while TeX reads it), or None when a form
+    lacks its file. \\subimport{chapters/}{one}: the import path (within the enclosing one, for the sub forms)
+    and the name; subfiles.sty's \\subfile{dir/name} is \\subimport{dir/}{name}; \\input keeps the paths."""
+    name = macro.arguments[0].strip().strip('"')  # \\input{"appendix.tex"}: LaTeX takes the quotes off
+    if macro.name not in IMPORT_MACROS and macro.name != "subfile":
+        return name, import_paths
+    if macro.name == "subfile":
+        parent, file = Path(name).parent.as_posix(), Path(name).name
+        folder = "" if parent == "." else parent
+    elif len(macro.arguments) < 2:
+        return None
+    else:
+        folder, file = name.strip("/"), macro.arguments[1].strip().strip('"')
+    enclosing = import_paths[0] if import_paths and macro.name.startswith("sub") else ""
+    current = "/".join(part for part in (enclosing, folder) if part)
+    return (f"{current}/{file}", (current, *import_paths)) if current else (file, import_paths)
+
+
 def read_source(
     path: str | Path,
     root: Path | None = None,
@@ -948,22 +979,9 @@ def read_source(
     )
     read_files = [m for m in macros if m.name in READ_FILE_MACROS and m.arguments]  # this file's, before merging
     for macro in [m for m in macros if m.name in INCLUDE_MACROS and m.arguments]:
-        name = macro.arguments[0].strip().strip('"')  # \\input{"appendix.tex"}: LaTeX takes the quotes off
-        paths = import_paths
-        if macro.name in IMPORT_MACROS or macro.name == "subfile":
-            # \\subimport{chapters/}{one}: the file is the import path (within the enclosing one, for the sub forms)
-            # and the name; subfiles.sty's \\subfile{dir/name} is \\subimport{dir/}{name}
-            if macro.name == "subfile":
-                parent, file = Path(name).parent.as_posix(), Path(name).name
-                folder = "" if parent == "." else parent
-            elif len(macro.arguments) < 2:
-                continue
-            else:
-                folder, file = name.strip("/"), macro.arguments[1].strip().strip('"')
-            enclosing = import_paths[0] if import_paths and macro.name.startswith("sub") else ""
-            current = "/".join(part for part in (enclosing, folder) if part)
-            paths = (current, *import_paths) if current else import_paths
-            name = f"{current}/{file}" if current else file
+        if (included := _included_name(macro, import_paths)) is None:
+            continue
+        name, paths = included
         if COMPUTED_NAME.search(name):  # \\input{parts/#1} in a definition: TeX's to resolve, not a file here
             continue
         target = resolve_include(name, path, root)
@@ -971,8 +989,8 @@ def read_source(
             target = first_file(name, [root / folder for folder in import_paths], (".tex", ""))
         if target is None or target.resolve() in including | {path.resolve()}:
             why = "no such file" if target is None else "the file includes itself"
-            folder = Path(name).parent
-            folder_exists = root is None or (root / folder).is_dir() or (path.parent / folder).is_dir()
+            aux_folder = Path(name).parent
+            folder_exists = root is None or (root / aux_folder).is_dir() or (path.parent / aux_folder).is_dir()
             if target is None and macro.name in _WARNS_WHEN_MISSING and folder_exists:  # else no .aux can be written
                 why += " (LaTeX warns and leaves it out of the PDF)"
             source.problems.append(Problem(macro.line, macro.col, "P005", f"\\{macro.name}{{{name}}}: {why}", shown))
